@@ -1,0 +1,42 @@
+# Two commands from a clean clone: `make run` and `make test`. Each builds .venv itself.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO_ENV := PARTICIPATION_DEMO=1 PARTICIPATION_SESSION_COOKIE_SECURE=0
+
+.PHONY: run test lint format bench translations clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+translations: $(STAMP)
+	$(BIN)/python -c "from participation.i18n import compile_catalogues; compile_catalogues()"
+
+run: $(STAMP) translations
+	$(DEMO_ENV) $(BIN)/flask --app wsgi db upgrade
+	$(DEMO_ENV) $(BIN)/flask --app wsgi demo load
+	@echo ""
+	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C stops it)."
+	$(DEMO_ENV) $(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --access-logfile - wsgi:app
+
+test: $(STAMP) translations
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP) translations
+	@echo "No benchmarks yet: they arrive with the survey flow (see BENCHMARKS.md)."
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3*

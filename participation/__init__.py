@@ -1,0 +1,102 @@
+"""The participation platform: the application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app from small register_* steps; ``config`` overrides everything else."""
+    app = Flask(__name__, instance_relative_config=True)
+    from participation.config import load_config
+
+    load_config(app, config)
+    register_proxy(app)
+    register_database(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_errors(app)
+    register_cli(app)
+    return app
+
+
+def register_proxy(app: Flask) -> None:
+    hops = int(app.config.get("PROXY_HOPS", 0) or 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
+
+
+def register_database(app: Flask) -> None:
+    from participation.db import db
+
+    # Import every models module so that Base.metadata knows every table.
+    from participation import models  # noqa: F401
+
+    db.init_app(app)
+
+
+def register_extensions(app: Flask) -> None:
+    from participation.accounts.views import load_staff_user
+    from participation.extensions import babel, csrf, limiter, login_manager
+    from participation.i18n import select_locale
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_staff_user)
+    login_manager.login_view = "accounts.sign_in"
+    login_manager.session_protection = "basic"
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+
+def register_blueprints(app: Flask) -> None:
+    from participation.accounts.views import bp as accounts_bp
+    from participation.councils.views import bp as councils_bp
+    from participation.recommendations.views import bp as recommendations_bp
+    from participation.views import bp as core_bp
+
+    for bp in (core_bp, accounts_bp, councils_bp, recommendations_bp):
+        app.register_blueprint(bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from participation.access import enforce_access
+    from participation.i18n import text_direction
+    from participation.security import register_security
+
+    from participation.accounts.models import Role
+
+    app.before_request(enforce_access)
+    register_security(app)
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals["ROLES"] = Role
+
+    @app.context_processor
+    def layout_context() -> dict[str, Any]:
+        locale = str(get_locale() or "en")
+        return {
+            "lang": locale,
+            "text_dir": text_direction(locale),
+            "languages": app.config["LANGUAGES"],
+        }
+
+
+def register_errors(app: Flask) -> None:
+    from participation.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_cli(app: Flask) -> None:
+    from participation.cli import register_commands
+
+    register_commands(app)

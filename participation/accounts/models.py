@@ -1,0 +1,104 @@
+"""Staff accounts and their roles."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from participation.db import Base, enum_type, utcnow
+
+
+class Role(enum.Enum):
+    ADMIN = "admin"
+    PARTICIPATION_WORKER = "participation_worker"
+    SAFEGUARDING_LEAD = "safeguarding_lead"
+    SERVICE_RESPONDER = "service_responder"
+    PANEL_MEMBER = "panel_member"
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrator"),
+    Role.PARTICIPATION_WORKER: _l("Participation worker"),
+    Role.SAFEGUARDING_LEAD: _l("Designated safeguarding lead"),
+    Role.SERVICE_RESPONDER: _l("Service responder"),
+    Role.PANEL_MEMBER: _l("Corporate parenting panel member"),
+}
+
+# Roles that read what children wrote in their own words, and the administrator, who can
+# grant those roles: they must use a second factor.
+SECOND_FACTOR_ROLES = frozenset({Role.ADMIN, Role.PARTICIPATION_WORKER, Role.SAFEGUARDING_LEAD})
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("council.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # Part of the Flask-Login id: rotating it signs the user out everywhere.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The last TOTP time-step accepted: a code for that step or an earlier one is a replay.
+    totp_last_step: Mapped[int | None] = mapped_column()
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column()
+
+    council = relationship("Council", lazy="joined")
+    role_rows: Mapped[list[StaffRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    # Flask-Login protocol.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(r.role for r in self.role_rows)
+
+    def has_role(self, *roles: Role) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def needs_second_factor(self) -> bool:
+        return bool(self.roles & SECOND_FACTOR_ROLES)
+
+
+class StaffRole(Base):
+    __tablename__ = "staff_role"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(enum_type(Role))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[StaffUser] = relationship(back_populates="role_rows")

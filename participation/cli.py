@@ -1,0 +1,136 @@
+"""Command-line tasks: `flask --app wsgi <group> <command>`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from participation.accounts import services as accounts
+from participation.accounts.models import Role
+from participation.councils import services as councils
+from participation.councils.models import AgeBand, Council, Group, GroupKind
+from participation.db import db
+
+db_cli = AppGroup("db", help="Database migrations.")
+users_cli = AppGroup("users", help="Staff accounts.")
+councils_cli = AppGroup("councils", help="Councils.")
+groups_cli = AppGroup("groups", help="Children's groups and join codes.")
+catalogue_cli = AppGroup("catalogue", help="The Ofsted recommendation catalogue.")
+demo_cli = AppGroup("demo", help="Demonstration data.")
+
+
+def _council(slug: str) -> Council:
+    council = db.session.scalar(select(Council).where(Council.slug == slug.lower()))
+    if council is None:
+        raise click.ClickException(f"no council with slug {slug!r}")
+    return council
+
+
+@db_cli.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Migrate the database to the newest schema."""
+    from participation.migrate import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo("Database is up to date.")
+
+
+@councils_cli.command("create")
+@click.option("--name", required=True)
+@click.option("--slug", required=True, help="Short name used on the command line")
+def create_council(name: str, slug: str) -> None:
+    """Create a council."""
+    council = councils.create_council(db.session, name, slug)
+    db.session.commit()
+    click.echo(f"Council {council.name} created (slug {council.slug}).")
+
+
+@groups_cli.command("create")
+@click.option("--council", "council_slug", required=True)
+@click.option("--name", required=True)
+@click.option("--age-band", type=click.Choice([b.value for b in AgeBand]), required=True)
+@click.option(
+    "--kind", type=click.Choice([k.value for k in GroupKind]), default=GroupKind.CHILDREN_IN_CARE.value
+)
+def create_group(council_slug: str, name: str, age_band: str, kind: str) -> None:
+    """Create a group and print its join code."""
+    try:
+        group = councils.create_group(
+            db.session, _council(council_slug), name=name, age_band=AgeBand(age_band), kind=GroupKind(kind)
+        )
+    except councils.GroupError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    code = group.current_join_code
+    assert code is not None
+    click.echo(f"Group {group.name} created. Join code: {code.display}")
+
+
+@groups_cli.command("rotate-code")
+@click.option("--council", "council_slug", required=True)
+@click.option("--name", required=True)
+def rotate_code(council_slug: str, name: str) -> None:
+    """Give a group a new join code (the old one stops working)."""
+    council = _council(council_slug)
+    group = db.session.scalar(select(Group).where(Group.council_id == council.id, Group.name == name))
+    if group is None:
+        raise click.ClickException(f"no group {name!r} in {council.name}")
+    new = councils.rotate_join_code(db.session, group, by=None)
+    db.session.commit()
+    click.echo(f"New join code for {group.name}: {new.display}")
+
+
+@users_cli.command("create")
+@click.option("--council", "council_slug", required=True)
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice([r.value for r in Role]))
+def create_user(council_slug: str, email: str, name: str, roles: tuple[str, ...]) -> None:
+    """Create a staff account; the password is read from standard input."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = accounts.create_user(
+            db.session,
+            council_id=_council(council_slug).id,
+            email=email,
+            display_name=name,
+            password=password,
+            roles=[Role(r) for r in roles],
+        )
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"Account created for {user.email} ({', '.join(sorted(r.value for r in user.roles))}).")
+
+
+@catalogue_cli.command("load")
+def load_catalogue() -> None:
+    """Load or refresh the recommendation catalogue from its data file."""
+    from participation.recommendations.catalogue import load_catalogue as load
+
+    added, updated = load(db.session)
+    db.session.commit()
+    click.echo(f"Catalogue loaded: {added} added, {updated} updated.")
+
+
+@demo_cli.command("load")
+def load_demo() -> None:
+    """Load a demonstration council, its groups and staff of every role."""
+    from participation.demo import DEMO_PASSWORD, load_demo_data
+
+    result = load_demo_data(db.session)
+    db.session.commit()
+    click.echo(result.describe(DEMO_PASSWORD))
+
+
+def register_commands(app: Flask) -> None:
+    for group in (db_cli, users_cli, councils_cli, groups_cli, catalogue_cli, demo_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,173 @@
+"""Councils, groups, join codes and children joining. Services flush; views commit."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from flask import current_app, g, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from participation import audit
+from participation.accounts.models import StaffUser
+from participation.councils.models import AgeBand, Council, Group, GroupKind, JoinCode, Participant
+from participation.db import db, utcnow
+
+# No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a code read aloud in a group or typed on a cracked
+# phone screen must not be mistaken. 25 symbols, 8 of them: about 1.5 x 10^11 codes.
+JOIN_CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+JOIN_CODE_LENGTH = 8
+_SEPARATORS = re.compile(r"[\s\-_.]+")
+
+
+class GroupError(ValueError):
+    """A group change that cannot be made; the message is safe to show."""
+
+
+def generate_join_code() -> str:
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+
+
+def normalise_join_code(raw: str) -> str | None:
+    """Upper-case, drop spaces and dashes; None when it cannot be a join code."""
+    code = _SEPARATORS.sub("", raw or "").upper()
+    if len(code) != JOIN_CODE_LENGTH or any(ch not in JOIN_CODE_ALPHABET for ch in code):
+        return None
+    return code
+
+
+def create_council(session: Session, name: str, slug: str) -> Council:
+    council = Council(name=name.strip(), slug=slug.strip().lower())
+    session.add(council)
+    session.flush()
+    return council
+
+
+def create_group(
+    session: Session,
+    council: Council,
+    *,
+    name: str,
+    age_band: AgeBand,
+    kind: GroupKind,
+    by: StaffUser | None = None,
+) -> Group:
+    """A new group with its first join code."""
+    name = name.strip()
+    exists = session.scalar(
+        select(Group.id).where(Group.council_id == council.id, Group.name == name)
+    )
+    if exists:
+        raise GroupError("This council already has a group with that name.")
+    group = Group(council_id=council.id, name=name, age_band=age_band, kind=kind)
+    session.add(group)
+    session.flush()
+    issue_join_code(session, group)
+    audit.record(
+        session,
+        audit.AuditAction.GROUP_CREATED,
+        actor=by,
+        council_id=council.id,
+        target_type="group",
+        target_id=group.id,
+    )
+    return group
+
+
+def issue_join_code(session: Session, group: Group) -> JoinCode:
+    """Give the group a fresh live code; a clash with an existing code is retried."""
+    for _attempt in range(10):
+        code = generate_join_code()
+        if session.scalar(select(JoinCode.id).where(JoinCode.code == code)) is None:
+            join_code = JoinCode(council_id=group.council_id, group_id=group.id, code=code)
+            session.add(join_code)
+            session.flush()
+            session.refresh(group, ["join_codes"])
+            return join_code
+    raise RuntimeError("could not find a free join code")  # pragma: no cover - 1.5e11 codes
+
+
+def rotate_join_code(session: Session, group: Group, by: StaffUser | None) -> JoinCode:
+    """Retire the group's live code (children already joined stay joined) and issue a new one."""
+    old = group.current_join_code
+    if old is not None:
+        old.retired_at = utcnow()
+        session.flush()
+    new = issue_join_code(session, group)
+    audit.record(
+        session,
+        audit.AuditAction.JOIN_CODE_ROTATED,
+        actor=by,
+        council_id=group.council_id,
+        target_type="group",
+        target_id=group.id,
+    )
+    return new
+
+
+def find_join_code(session: Session, raw: str) -> JoinCode | None:
+    """The join code ``raw`` names, live or retired, or None."""
+    code = normalise_join_code(raw)
+    if code is None:
+        return None
+    return session.scalar(select(JoinCode).where(JoinCode.code == code))
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def join_group(session: Session, group: Group) -> tuple[Participant, str]:
+    """Create a pseudonymous participant; returns it and the token for the child's cookie."""
+    for _attempt in range(3):
+        token = secrets.token_urlsafe(32)
+        participant = Participant(
+            council_id=group.council_id, group_id=group.id, token_hash=hash_token(token)
+        )
+        try:
+            with session.begin_nested():
+                session.add(participant)
+        except IntegrityError:  # pragma: no cover - 256-bit tokens do not collide
+            continue
+        return participant, token
+    raise RuntimeError("could not create a participant")  # pragma: no cover
+
+
+def participant_for_token(session: Session, token: str | None) -> Participant | None:
+    if not token or len(token) > 128:
+        return None
+    return session.scalar(select(Participant).where(Participant.token_hash == hash_token(token)))
+
+
+def current_participant() -> Participant | None:
+    """The child on this device, from their cookie, once per request."""
+    if "participant" not in g:
+        token = request.cookies.get(current_app.config["CHILD_COOKIE_NAME"])
+        participant = participant_for_token(db.session, token)
+        if participant is not None and utcnow() - participant.last_seen_at > timedelta(hours=1):
+            participant.last_seen_at = utcnow()  # coarse, so it is not a write per page
+            db.session.commit()
+        g.participant = participant
+    return g.participant
+
+
+# Staff queries, always scoped to the member of staff's council -------------------------
+
+
+def groups_for_staff(session: Session, user: StaffUser) -> list[Group]:
+    return list(
+        session.scalars(
+            select(Group).where(Group.council_id == user.council_id).order_by(Group.name)
+        )
+    )
+
+
+def group_for_staff(session: Session, group_id: int, user: StaffUser) -> Group | None:
+    """The group if it belongs to the user's council; another council's group is None (404)."""
+    return session.scalar(
+        select(Group).where(Group.id == group_id, Group.council_id == user.council_id)
+    )

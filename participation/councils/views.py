@@ -1,0 +1,158 @@
+"""Children join a group with a code; staff manage groups and their codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from participation.access import child_required, public, role_required
+from participation.accounts.forms import ConfirmForm
+from participation.accounts.models import Role
+from participation.councils import services
+from participation.councils.forms import GroupForm, JoinForm
+from participation.councils.models import AgeBand, GroupKind
+from participation.db import db
+from participation.extensions import limiter
+
+bp = Blueprint("councils", __name__)
+
+GROUP_STAFF = (Role.ADMIN, Role.PARTICIPATION_WORKER)
+
+
+def _set_child_cookie(response: Response, token: str) -> None:
+    config = current_app.config
+    response.set_cookie(
+        config["CHILD_COOKIE_NAME"],
+        token,
+        max_age=config["CHILD_COOKIE_DAYS"] * 24 * 3600,
+        secure=config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+@bp.route("/join", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["JOIN_RATE_LIMIT"], methods=["POST"])
+def join() -> Any:
+    """A child joins their group with the code their worker gave them."""
+    form = JoinForm(code=request.args.get("code", ""))
+    if not form.validate_on_submit():
+        return render_template("councils/join.html", form=form), (
+            422 if request.method == "POST" else 200
+        )
+    join_code = services.find_join_code(db.session, form.code.data or "")
+    if join_code is None or not join_code.group.active:
+        form.code.errors = [_("We could not find that code. Check it with your worker and try again.")]
+        return render_template("councils/join.html", form=form), 404
+    if join_code.retired_at is not None:
+        form.code.errors = [_("This code has changed. Ask your worker for the new one.")]
+        return render_template("councils/join.html", form=form), 410
+    existing = services.current_participant()
+    if existing is not None and existing.group_id == join_code.group_id:
+        return redirect(url_for(".child_home"))  # already in: a second tap makes no second child
+    _participant, token = services.join_group(db.session, join_code.group)
+    db.session.commit()
+    response = redirect(url_for(".child_home"))
+    _set_child_cookie(response, token)
+    return response
+
+
+@bp.get("/j/<code>")
+@public
+def join_link(code: str) -> Any:
+    """A join link or QR code: shows the group and asks the child to tap to join."""
+    join_code = services.find_join_code(db.session, code)
+    if join_code is None or join_code.retired_at is not None or not join_code.group.active:
+        form = JoinForm()
+        form.code.errors = [_("This link does not work any more. Ask your worker for the code.")]
+        return render_template("councils/join.html", form=form), 404
+    form = JoinForm(code=join_code.display)
+    return render_template("councils/join.html", form=form, group=join_code.group)
+
+
+@bp.get("/me")
+@child_required
+def child_home() -> str:
+    """The child's start page in their group."""
+    participant = services.current_participant()
+    return render_template("councils/child_home.html", participant=participant, form=ConfirmForm())
+
+
+@bp.post("/me/forget")
+@child_required
+def forget_device() -> Response:
+    """Stop this device remembering the child (what they gave is kept, unnamed)."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    response = redirect(url_for("core.index"))
+    response.delete_cookie(current_app.config["CHILD_COOKIE_NAME"])
+    flash(_("This phone has forgotten you. You can join again with your code."), "info")
+    return response
+
+
+@bp.get("/staff/groups")
+@role_required(*GROUP_STAFF)
+def groups() -> str:
+    """The council's groups and their join codes."""
+    return render_template(
+        "councils/groups.html", groups=services.groups_for_staff(db.session, current_user)
+    )
+
+
+@bp.route("/staff/groups/new", methods=["GET", "POST"])
+@role_required(*GROUP_STAFF)
+def new_group() -> Any:
+    """Create a group; it gets its first join code."""
+    form = GroupForm()
+    if form.validate_on_submit():
+        try:
+            group = services.create_group(
+                db.session,
+                current_user.council,
+                name=form.name.data or "",
+                age_band=AgeBand(form.age_band.data),
+                kind=GroupKind(form.kind.data),
+                by=current_user._get_current_object(),
+            )
+        except services.GroupError as error:
+            db.session.rollback()
+            form.name.errors = [str(error)]
+        else:
+            db.session.commit()
+            flash(_("Group created."), "success")
+            return redirect(url_for(".group", group_id=group.id))
+    return render_template("councils/new_group.html", form=form), (
+        422 if request.method == "POST" else 200
+    )
+
+
+@bp.get("/staff/groups/<int:group_id>")
+@role_required(*GROUP_STAFF)
+def group(group_id: int) -> str:
+    """A group: its join code, link and QR code."""
+    found = services.group_for_staff(db.session, group_id, current_user) or abort(404)
+    code = found.current_join_code
+    link = url_for(".join_link", code=code.code, _external=True) if code else None
+    qr = segno.make(link, error="m").svg_data_uri(scale=6, border=2) if link else None
+    return render_template("councils/group.html", group=found, link=link, qr=qr, form=ConfirmForm())
+
+
+@bp.post("/staff/groups/<int:group_id>/rotate-code")
+@role_required(*GROUP_STAFF)
+def rotate_code(group_id: int) -> Response:
+    """Retire the group's code and issue a new one (children already in stay in)."""
+    found = services.group_for_staff(db.session, group_id, current_user) or abort(404)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    new = services.rotate_join_code(db.session, found, by=current_user._get_current_object())
+    db.session.commit()
+    flash(_("New code: %(code)s. The old code no longer works.", code=new.display), "success")
+    return redirect(url_for(".group", group_id=found.id))

@@ -1,0 +1,139 @@
+"""Database: the declarative base, one engine and one scoped session per app.
+
+Services flush; views commit once per request. Tests bind the session to a connection
+inside a transaction that is rolled back after each test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, g
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every database (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use datetime.now(UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the pysqlite driver, decide when transactions begin, so that
+    # SAVEPOINTs (nested transactions, per-test rollback) behave as on PostgreSQL.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str, echo: bool = False) -> Engine:
+    """An engine with the pragmas and pool settings each backend needs."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+class Database:
+    """Holds the engine and a session scoped to the Flask app context."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self._factory = sessionmaker(expire_on_commit=False)
+        self.session: scoped_session[Session] = scoped_session(
+            self._factory, scopefunc=_app_context_id
+        )
+
+    def init_app(self, app: Flask) -> None:
+        self.engine = make_engine(app.config["DATABASE_URL"], app.config["DATABASE_ECHO"])
+        self._factory.configure(bind=self.engine)
+        app.extensions["participation_db"] = self
+        app.teardown_appcontext(self._remove)
+
+    def _remove(self, _exc: BaseException | None) -> None:
+        self.session.remove()
+
+    @contextmanager
+    def bound_to(self, connection: Connection) -> Iterator[None]:
+        """Bind every session to one connection whose outer transaction a test rolls back."""
+        self.session.remove()
+        self._factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+        try:
+            yield
+        finally:
+            self.session.remove()
+            self._factory.configure(bind=self.engine, join_transaction_mode="conservative_savepoint")
+
+
+def _app_context_id() -> int:
+    try:
+        return id(g._get_current_object())
+    except RuntimeError:  # outside an app context: one session per thread is still safe
+        import threading
+
+        return threading.get_ident()
+
+
+db = Database()
+
+
+def enum_type(enum_cls: type[Any]) -> Any:
+    """Store an ``enum.Enum`` by its value, as a string kept honest by a CHECK constraint."""
+    from sqlalchemy import Enum
+
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+        name=enum_cls.__name__.lower(),
+    )

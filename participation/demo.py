@@ -1,0 +1,84 @@
+"""Demonstration data: a council, its Children in Care Council groups, staff of every role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from participation.accounts import services as accounts
+from participation.accounts.models import Role, StaffUser
+from participation.councils import services as councils
+from participation.councils.models import AgeBand, Council, Group, GroupKind
+from participation.recommendations.catalogue import load_catalogue
+
+# Demo only: printed by `make run`. Real accounts are made with `flask users create`.
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105
+DEMO_COUNCIL = ("Demo County Council", "demo")
+
+DEMO_GROUPS = [
+    ("Little Voices", AgeBand.AGES_4_7, GroupKind.CHILDREN_IN_CARE),
+    ("Voices 8 to 11", AgeBand.AGES_8_11, GroupKind.CHILDREN_IN_CARE),
+    ("Young People's Council", AgeBand.AGES_11_17, GroupKind.CHILDREN_IN_CARE),
+    ("Care Leavers' Forum", AgeBand.CARE_LEAVERS_16_25, GroupKind.CARE_LEAVERS),
+    ("Our Voice: foster carers' own children", AgeBand.AGES_8_11, GroupKind.CARERS_OWN_CHILDREN),
+]
+
+DEMO_STAFF = [
+    ("admin@demo.example", "Alex Admin", [Role.ADMIN]),
+    ("worker@demo.example", "Priya Participation", [Role.PARTICIPATION_WORKER]),
+    ("dsl@demo.example", "Sam Safeguarding", [Role.SAFEGUARDING_LEAD]),
+    ("housing@demo.example", "Hana Housing", [Role.SERVICE_RESPONDER]),
+    ("councillor@demo.example", "Cllr Chris Panel", [Role.PANEL_MEMBER]),
+]
+
+
+@dataclass
+class DemoResult:
+    council: Council
+    created: bool
+    groups: list[tuple[str, str]] = field(default_factory=list)
+    staff: list[tuple[str, str]] = field(default_factory=list)
+
+    def describe(self, password: str) -> str:
+        lines = [
+            f"Demo data {'loaded' if self.created else 'already present'}: {self.council.name}.",
+            "",
+            "Staff sign in at http://127.0.0.1:5000/sign-in with the password "
+            f"'{password}' and one of:",
+        ]
+        lines += [f"  {email:<26} {roles}" for email, roles in self.staff]
+        lines += ["", "Children join at http://127.0.0.1:5000/join with a group code:"]
+        lines += [f"  {code}  {name}" for name, code in self.groups]
+        return "\n".join(lines)
+
+
+def load_demo_data(session: Session) -> DemoResult:
+    """Create the demo council once; later runs report what is there."""
+    load_catalogue(session)
+    name, slug = DEMO_COUNCIL
+    council = session.scalar(select(Council).where(Council.slug == slug))
+    created = council is None
+    if council is None:
+        council = councils.create_council(session, name, slug)
+        for group_name, band, kind in DEMO_GROUPS:
+            councils.create_group(session, council, name=group_name, age_band=band, kind=kind)
+        for email, display, roles in DEMO_STAFF:
+            accounts.create_user(
+                session,
+                council_id=council.id,
+                email=email,
+                display_name=display,
+                password=DEMO_PASSWORD,
+                roles=roles,
+            )
+    result = DemoResult(council=council, created=created)
+    for group in session.scalars(select(Group).where(Group.council_id == council.id).order_by(Group.id)):
+        code = group.current_join_code
+        result.groups.append((group.name, code.display if code else "(no live code)"))
+    for user in session.scalars(
+        select(StaffUser).where(StaffUser.council_id == council.id).order_by(StaffUser.id)
+    ):
+        result.staff.append((user.email, ", ".join(r.label for r in sorted(user.roles, key=lambda r: r.value))))
+    return result

@@ -1,0 +1,22 @@
+"""Form helpers shared by every package."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wtforms import SelectMultipleField, widgets
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A set of checkboxes (accessible, works without JavaScript)."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def enum_choices(enum_cls: Any) -> list[tuple[str, str]]:
+    return [(member.value, member.label) for member in enum_cls]
+
+
+def strip_filter(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value

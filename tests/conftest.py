@@ -1,0 +1,193 @@
+"""Fixtures: one migrated database per run, one rolled-back transaction per test.
+
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set.
+CSRF protection stays on; tests post the token a page gave them, as a browser does.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from participation import create_app
+from participation.accounts.models import Role, StaffRole, StaffUser
+from participation.accounts.services import _hasher
+from participation.councils import services as council_services
+from participation.councils.models import AgeBand, Council, Group, GroupKind
+from participation.db import db
+from participation.extensions import limiter
+from participation.i18n import compile_catalogues
+
+TEST_PASSWORD = "correct horse battery"
+# Hashed once: argon2 is slow on purpose, and most tests sign in through the session.
+_TEST_PASSWORD_HASH = _hasher.hash(TEST_PASSWORD)
+_CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        _reset_postgres(url)
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    compile_catalogues()
+    from participation.migrate import upgrade
+
+    upgrade(database_url)
+    application = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "SESSION_COOKIE_SECURE": False,
+            "SERVER_NAME": "localhost",
+        }
+    )
+    with application.app_context():
+        from participation.recommendations.catalogue import load_catalogue
+
+        load_catalogue(db.session)
+        db.session.commit()
+    limiter.enabled = False
+    yield application
+    assert db.engine is not None
+    db.engine.dispose()
+
+
+@pytest.fixture()
+def db_tx(app: Flask) -> Iterator[Session]:
+    """Everything a test writes happens in one transaction that is rolled back after it."""
+    assert db.engine is not None
+    connection = db.engine.connect()
+    outer = connection.begin()
+    with db.bound_to(connection), app.app_context():
+        yield db.session
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture()
+def client(app: Flask, db_tx: Session) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture()
+def rate_limits() -> Iterator[None]:
+    """Turn rate limiting on for one test, with empty counters."""
+    limiter.enabled = True
+    limiter.reset()
+    yield
+    limiter.reset()
+    limiter.enabled = False
+
+
+@pytest.fixture()
+def council(db_tx: Session) -> Council:
+    return council_services.create_council(db_tx, "Test Council", "test")
+
+
+@pytest.fixture()
+def other_council(db_tx: Session) -> Council:
+    return council_services.create_council(db_tx, "Other Council", "other")
+
+
+@pytest.fixture()
+def group(db_tx: Session, council: Council) -> Group:
+    return council_services.create_group(
+        db_tx, council, name="Voices 8 to 11", age_band=AgeBand.AGES_8_11, kind=GroupKind.CHILDREN_IN_CARE
+    )
+
+
+@pytest.fixture()
+def make_user(db_tx: Session, council: Council) -> Callable[..., StaffUser]:
+    counter = iter(range(1, 10_000))
+
+    def make(*roles: Role, council_id: int | None = None, email: str | None = None) -> StaffUser:
+        user = StaffUser(
+            council_id=council_id or council.id,
+            email=email or f"user{next(counter)}@test.example",
+            display_name="Test User",
+            password_hash=_TEST_PASSWORD_HASH,
+        )
+        user.role_rows = [StaffRole(role=r) for r in roles]
+        db_tx.add(user)
+        db_tx.flush()
+        return user
+
+    return make
+
+
+@pytest.fixture()
+def login_as(client: FlaskClient, make_user: Callable[..., StaffUser]) -> Callable[..., StaffUser | None]:
+    """Sign in a new user holding ``roles`` (as if through password and code); None stays anonymous."""
+
+    def login(*roles: Role | None, council_id: int | None = None) -> StaffUser | None:
+        wanted = [r for r in roles if r is not None]
+        if not wanted:
+            return None
+        user = make_user(*wanted, council_id=council_id)
+        import time
+
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+            session["seen_at"] = time.time()
+        return user
+
+    return login
+
+
+def csrf_token(client: FlaskClient, path: str = "/") -> str:
+    """The token a page gives to its forms, as a browser would read it."""
+    response = client.get(path)
+    match = _CSRF_RE.search(response.get_data(as_text=True))
+    assert match, f"no CSRF token on {path} ({response.status_code})"
+    return match.group(1)
+
+
+def post_form(client: FlaskClient, path: str, data: dict[str, Any], page: str | None = None, **kw: Any) -> Any:
+    """POST a form with the CSRF token from ``page`` (default: the same path)."""
+    token = csrf_token(client, page or path)
+    return client.post(path, data={**data, "csrf_token": token}, **kw)
+
+
+@pytest.fixture()
+def seeds_dir() -> Path:
+    path = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+    if not path.is_dir():
+        pytest.skip("../shared/seeds is not beside this checkout")
+    return path
+
+
+@pytest.fixture()
+def csrf(client: FlaskClient) -> Callable[[str], str]:
+    """csrf(path): the CSRF token the page at ``path`` gives its forms."""
+    return lambda path="/": csrf_token(client, path)
+
+
+@pytest.fixture()
+def post(client: FlaskClient) -> Callable[..., Any]:
+    """post(path, data, page=None): submit a form as a browser would, CSRF token included."""
+    return lambda path, data, page=None, **kw: post_form(client, path, data, page, **kw)
