@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import SelectMultipleField, widgets
+from wtforms import SelectChoice, SelectMultipleField, widgets
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -14,8 +14,9 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-def enum_choices(enum_cls: Any) -> list[tuple[str, str]]:
-    return [(member.value, member.label) for member in enum_cls]
+def enum_choices(enum_cls: Any) -> list[SelectChoice]:
+    """Choices for an enum whose members have a ``label`` (translated when rendered)."""
+    return [SelectChoice(member.value, member.label) for member in enum_cls]
 
 
 def strip_filter(value: Any) -> Any:

@@ -82,8 +82,12 @@ def db_tx(app: Flask) -> Iterator[Session]:
     assert db.engine is not None
     connection = db.engine.connect()
     outer = connection.begin()
-    with db.bound_to(connection), app.app_context():
-        yield db.session
+    # The test's own session, apart from the requests' sessions: no app context stays pushed
+    # during the test, so each request gets its own context, `g` and session, as in production.
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    with db.bound_to(connection):
+        yield session
+        session.close()
     outer.rollback()
     connection.close()
 
@@ -159,7 +163,7 @@ def login_as(client: FlaskClient, make_user: Callable[..., StaffUser]) -> Callab
     return login
 
 
-def csrf_token(client: FlaskClient, path: str = "/") -> str:
+def csrf_token(client: FlaskClient, path: str = "/join") -> str:
     """The token a page gives to its forms, as a browser would read it."""
     response = client.get(path)
     match = _CSRF_RE.search(response.get_data(as_text=True))
@@ -184,7 +188,7 @@ def seeds_dir() -> Path:
 @pytest.fixture()
 def csrf(client: FlaskClient) -> Callable[[str], str]:
     """csrf(path): the CSRF token the page at ``path`` gives its forms."""
-    return lambda path="/": csrf_token(client, path)
+    return lambda path="/join": csrf_token(client, path)
 
 
 @pytest.fixture()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Any
 import secrets
 from datetime import datetime
 
@@ -21,8 +22,9 @@ class Role(enum.Enum):
     PANEL_MEMBER = "panel_member"
 
     @property
-    def label(self) -> str:
-        return str(ROLE_LABELS[self])
+    def label(self) -> Any:
+        """The name people read, translated when shown (a lazy string)."""
+        return ROLE_LABELS[self]
 
 
 ROLE_LABELS = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Any
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -19,8 +20,9 @@ class AgeBand(enum.Enum):
     CARE_LEAVERS_16_25 = "16-25"
 
     @property
-    def label(self) -> str:
-        return str(AGE_BAND_LABELS[self])
+    def label(self) -> Any:
+        """The name people read, translated when shown (a lazy string)."""
+        return AGE_BAND_LABELS[self]
 
 
 AGE_BAND_LABELS = {
@@ -37,8 +39,9 @@ class GroupKind(enum.Enum):
     CARERS_OWN_CHILDREN = "carers_own_children"
 
     @property
-    def label(self) -> str:
-        return str(GROUP_KIND_LABELS[self])
+    def label(self) -> Any:
+        """The name people read, translated when shown (a lazy string)."""
+        return GROUP_KIND_LABELS[self]
 
 
 GROUP_KIND_LABELS = {

@@ -1,0 +1,114 @@
+"""Every route, every role: walks app.url_map so that new routes are covered automatically."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from participation.access import Audience, rule_for
+from participation.accounts.models import Role
+from participation.db import Base
+
+ROLE_CHOICES = [*Role, None]
+
+
+def _sample_args(endpoint, arguments, group, user):
+    """A real value for each URL argument, from the signed-in user's own council."""
+    values = {"group_id": group.id, "user_id": user.id if user else 1}
+    if "code" in arguments:
+        values["code"] = (
+            group.current_join_code.code if endpoint == "councils.join_link" else "PEP-TARGETS"
+        )
+    return {name: values[name] for name in arguments}
+
+
+def _url(app, endpoint, **values):
+    with app.test_request_context():
+        return app.url_for(endpoint, **values)
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        yield rule
+
+
+def test_every_route_declares_who_may_use_it(app):
+    with app.test_request_context():
+        missing = [r.endpoint for r in _routes(app) if rule_for(r.endpoint) is None]
+    assert missing == []
+
+
+@pytest.mark.parametrize("role", ROLE_CHOICES, ids=lambda r: r.value if r else "anonymous")
+def test_get_routes_admit_exactly_the_declared_roles(app, client, login_as, group, role):
+    user = login_as(role)
+    checked = 0
+    for rule in _routes(app):
+        if "GET" not in rule.methods:
+            continue
+        with app.test_request_context():
+            access = rule_for(rule.endpoint)
+        url = _url(app, rule.endpoint, **_sample_args(rule.endpoint, rule.arguments, group, user))
+        response = client.get(url)
+        checked += 1
+        if access.audience is Audience.PUBLIC:
+            assert response.status_code in (200, 302), (rule.endpoint, response.status_code)
+            assert "/sign-in" not in response.headers.get("Location", "") or rule.endpoint.startswith(
+                "accounts."
+            )
+        elif access.audience is Audience.CHILD:
+            assert response.status_code == 302 and "/join" in response.headers["Location"], rule.endpoint
+        elif role is None:
+            assert response.status_code == 302, rule.endpoint
+            assert "/sign-in" in response.headers["Location"], rule.endpoint
+        elif access.allows_staff(frozenset({role})):
+            assert response.status_code == 200, (rule.endpoint, role, response.status_code)
+        else:
+            assert response.status_code == 403, (rule.endpoint, role, response.status_code)
+    assert checked >= 15
+
+
+@pytest.mark.parametrize("role", ROLE_CHOICES, ids=lambda r: r.value if r else "anonymous")
+def test_post_routes_refuse_roles_not_declared(app, client, login_as, group, csrf, role):
+    user = login_as(role)
+    token = csrf()
+    for rule in _routes(app):
+        if "POST" not in rule.methods:
+            continue
+        with app.test_request_context():
+            access = rule_for(rule.endpoint)
+        if access.audience is not Audience.STAFF or (role and access.allows_staff(frozenset({role}))):
+            continue  # allowed POSTs change things; their own tests cover them
+        url = _url(app, rule.endpoint, **_sample_args(rule.endpoint, rule.arguments, group, user))
+        response = client.post(url, data={"csrf_token": token})
+        if role is None:
+            assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+        else:
+            assert response.status_code == 403, (rule.endpoint, role)
+
+
+def _row_counts(session):
+    return {
+        table.name: session.scalar(select(func.count()).select_from(table))
+        for table in Base.metadata.sorted_tables
+        if table.name != "audit_event"  # a view of children's words is audited, by design
+    }
+
+
+@pytest.mark.parametrize("role", [*Role, None], ids=lambda r: r.value if r else "anonymous")
+def test_no_get_request_changes_stored_data(app, client, login_as, group, db_tx, role):
+    user = login_as(role)
+    before = _row_counts(db_tx)
+    for rule in _routes(app):
+        if "GET" in rule.methods:
+            url = _url(app, rule.endpoint, **_sample_args(rule.endpoint, rule.arguments, group, user))
+            client.get(url)
+    assert _row_counts(db_tx) == before
+
+
+def test_another_councils_records_are_not_found(client, login_as, group, other_council, make_user):
+    stranger = make_user(Role.ADMIN, council_id=other_council.id)
+    login_as(Role.ADMIN, Role.PARTICIPATION_WORKER, council_id=other_council.id)
+    assert client.get(f"/staff/groups/{group.id}").status_code == 404
+    assert stranger.council_id != group.council_id
