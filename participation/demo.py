@@ -80,5 +80,5 @@ def load_demo_data(session: Session) -> DemoResult:
     for user in session.scalars(
         select(StaffUser).where(StaffUser.council_id == council.id).order_by(StaffUser.id)
     ):
-        result.staff.append((user.email, ", ".join(r.label for r in sorted(user.roles, key=lambda r: r.value))))
+        result.staff.append((user.email, ", ".join(str(r.label) for r in sorted(user.roles, key=lambda r: r.value))))
     return result

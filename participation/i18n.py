@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 
 from participation.config import RTL_LANGUAGES
 
@@ -14,6 +14,8 @@ LANGUAGE_COOKIE = "cv_lang"
 
 def select_locale() -> str:
     """The language the person chose (cookie), else what their browser prefers, else English."""
+    if not has_request_context():  # command line, background jobs
+        return str(current_app.config["BABEL_DEFAULT_LOCALE"])
     languages = current_app.config["LANGUAGES"]
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in languages:

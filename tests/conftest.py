@@ -195,3 +195,9 @@ def csrf(client: FlaskClient) -> Callable[[str], str]:
 def post(client: FlaskClient) -> Callable[..., Any]:
     """post(path, data, page=None): submit a form as a browser would, CSRF token included."""
     return lambda path, data, page=None, **kw: post_form(client, path, data, page, **kw)
+
+
+@pytest.fixture()
+def password() -> str:
+    """The password of every user ``make_user`` creates."""
+    return TEST_PASSWORD

@@ -1,0 +1,26 @@
+"""Languages: the switcher, right-to-left layout, translated words."""
+
+from __future__ import annotations
+
+
+def test_choosing_arabic_turns_the_page_right_to_left(client, csrf):
+    response = client.post("/language", data={"language": "ar", "next": "/join", "csrf_token": csrf()})
+    assert response.headers["Location"] == "/join"
+    page = client.get("/join").get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in page
+    assert "انضم" in page  # "Join", from the Arabic catalogue
+
+
+def test_browser_language_is_used_until_a_choice_is_made(client):
+    page = client.get("/join", headers={"Accept-Language": "ar,en;q=0.5"}).get_data(as_text=True)
+    assert 'dir="rtl"' in page
+
+
+def test_english_is_the_default(client):
+    page = client.get("/join").get_data(as_text=True)
+    assert '<html lang="en" dir="ltr">' in page
+
+
+def test_an_unknown_language_is_ignored(client, csrf):
+    client.post("/language", data={"language": "xx", "next": "/join", "csrf_token": csrf()})
+    assert '<html lang="en"' in client.get("/join").get_data(as_text=True)
