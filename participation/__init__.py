@@ -34,10 +34,9 @@ def register_proxy(app: Flask) -> None:
 
 
 def register_database(app: Flask) -> None:
-    from participation.db import db
-
     # Import every models module so that Base.metadata knows every table.
     from participation import models  # noqa: F401
+    from participation.db import db
 
     db.init_app(app)
 
@@ -70,10 +69,9 @@ def register_request_hooks(app: Flask) -> None:
     from flask_babel import get_locale
 
     from participation.access import enforce_access
+    from participation.accounts.models import Role
     from participation.i18n import text_direction
     from participation.security import register_security
-
-    from participation.accounts.models import Role
 
     app.before_request(enforce_access)
     register_security(app)

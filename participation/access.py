@@ -86,7 +86,9 @@ def _idle_timed_out() -> bool:
         from participation import audit
         from participation.db import db
 
-        audit.record(db.session, audit.AuditAction.IDLE_TIMEOUT, actor=current_user._get_current_object())
+        audit.record(
+            db.session, audit.AuditAction.IDLE_TIMEOUT, actor=current_user._get_current_object()
+        )
         db.session.commit()
         logout_user()
         session.clear()
@@ -101,7 +103,9 @@ def enforce_access() -> Any:
     if endpoint is None:  # no such route: let the 404 handler answer
         return None
     if _idle_timed_out():
-        flash(_("You were signed out after a spell without activity. Please sign in again."), "info")
+        flash(
+            _("You were signed out after a spell without activity. Please sign in again."), "info"
+        )
         return redirect(url_for("accounts.sign_in", next=_next_target()))
     rule = rule_for(endpoint)
     if rule is None:

@@ -55,13 +55,19 @@ def create_council(name: str, slug: str) -> None:
 @click.option("--name", required=True)
 @click.option("--age-band", type=click.Choice([b.value for b in AgeBand]), required=True)
 @click.option(
-    "--kind", type=click.Choice([k.value for k in GroupKind]), default=GroupKind.CHILDREN_IN_CARE.value
+    "--kind",
+    type=click.Choice([k.value for k in GroupKind]),
+    default=GroupKind.CHILDREN_IN_CARE.value,
 )
 def create_group(council_slug: str, name: str, age_band: str, kind: str) -> None:
     """Create a group and print its join code."""
     try:
         group = councils.create_group(
-            db.session, _council(council_slug), name=name, age_band=AgeBand(age_band), kind=GroupKind(kind)
+            db.session,
+            _council(council_slug),
+            name=name,
+            age_band=AgeBand(age_band),
+            kind=GroupKind(kind),
         )
     except councils.GroupError as error:
         raise click.ClickException(str(error)) from error
@@ -77,7 +83,9 @@ def create_group(council_slug: str, name: str, age_band: str, kind: str) -> None
 def rotate_code(council_slug: str, name: str) -> None:
     """Give a group a new join code (the old one stops working)."""
     council = _council(council_slug)
-    group = db.session.scalar(select(Group).where(Group.council_id == council.id, Group.name == name))
+    group = db.session.scalar(
+        select(Group).where(Group.council_id == council.id, Group.name == name)
+    )
     if group is None:
         raise click.ClickException(f"no group {name!r} in {council.name}")
     new = councils.rotate_join_code(db.session, group, by=None)
@@ -89,7 +97,9 @@ def rotate_code(council_slug: str, name: str) -> None:
 @click.option("--council", "council_slug", required=True)
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", "roles", multiple=True, required=True, type=click.Choice([r.value for r in Role]))
+@click.option(
+    "--role", "roles", multiple=True, required=True, type=click.Choice([r.value for r in Role])
+)
 def create_user(council_slug: str, email: str, name: str, roles: tuple[str, ...]) -> None:
     """Create a staff account; the password is read from standard input."""
     if sys.stdin.isatty():
@@ -108,7 +118,9 @@ def create_user(council_slug: str, email: str, name: str, roles: tuple[str, ...]
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from error
     db.session.commit()
-    click.echo(f"Account created for {user.email} ({', '.join(sorted(r.value for r in user.roles))}).")
+    click.echo(
+        f"Account created for {user.email} ({', '.join(sorted(r.value for r in user.roles))})."
+    )
 
 
 @catalogue_cli.command("load")

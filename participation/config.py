@@ -105,9 +105,11 @@ def load_config(app: Any, overrides: dict[str, Any] | None) -> None:
         app.config["DATABASE_URL"] = f"sqlite:///{db_file}"
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key_for(Path(app.instance_path))
-    if app.config["DEMO"] and "REQUIRE_SECOND_FACTOR" not in (overrides or {}):
-        if ENV_PREFIX + "REQUIRE_SECOND_FACTOR" not in os.environ:
-            app.config["REQUIRE_SECOND_FACTOR"] = False
+    second_factor_set = "REQUIRE_SECOND_FACTOR" in (overrides or {}) or (
+        ENV_PREFIX + "REQUIRE_SECOND_FACTOR" in os.environ
+    )
+    if app.config["DEMO"] and not second_factor_set:
+        app.config["REQUIRE_SECOND_FACTOR"] = False
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     app.config["RATELIMIT_HEADERS_ENABLED"] = True

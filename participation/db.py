@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, g
 from sqlalchemy import DateTime, MetaData, create_engine, event
@@ -87,9 +87,11 @@ class Database:
     def __init__(self) -> None:
         self.engine: Engine | None = None
         self._factory = sessionmaker(expire_on_commit=False)
-        self.session: scoped_session[Session] = scoped_session(
+        self._registry: scoped_session[Session] = scoped_session(
             self._factory, scopefunc=_app_context_id
         )
+        # The scoped session proxies every Session method; typed as one for the callers.
+        self.session: Session = cast(Session, self._registry)
 
     def init_app(self, app: Flask) -> None:
         self.engine = make_engine(app.config["DATABASE_URL"], app.config["DATABASE_ECHO"])
@@ -98,18 +100,20 @@ class Database:
         app.teardown_appcontext(self._remove)
 
     def _remove(self, _exc: BaseException | None) -> None:
-        self.session.remove()
+        self._registry.remove()
 
     @contextmanager
     def bound_to(self, connection: Connection) -> Iterator[None]:
         """Bind every session to one connection whose outer transaction a test rolls back."""
-        self.session.remove()
+        self._registry.remove()
         self._factory.configure(bind=connection, join_transaction_mode="create_savepoint")
         try:
             yield
         finally:
-            self.session.remove()
-            self._factory.configure(bind=self.engine, join_transaction_mode="conservative_savepoint")
+            self._registry.remove()
+            self._factory.configure(
+                bind=self.engine, join_transaction_mode="conservative_savepoint"
+            )
 
 
 def _app_context_id() -> int:

@@ -74,11 +74,15 @@ def load_demo_data(session: Session) -> DemoResult:
                 roles=roles,
             )
     result = DemoResult(council=council, created=created)
-    for group in session.scalars(select(Group).where(Group.council_id == council.id).order_by(Group.id)):
+    for group in session.scalars(
+        select(Group).where(Group.council_id == council.id).order_by(Group.id)
+    ):
         code = group.current_join_code
         result.groups.append((group.name, code.display if code else "(no live code)"))
     for user in session.scalars(
         select(StaffUser).where(StaffUser.council_id == council.id).order_by(StaffUser.id)
     ):
-        result.staff.append((user.email, ", ".join(str(r.label) for r in sorted(user.roles, key=lambda r: r.value))))
+        result.staff.append(
+            (user.email, ", ".join(str(r.label) for r in sorted(user.roles, key=lambda r: r.value)))
+        )
     return result

@@ -45,7 +45,11 @@ def register_error_handlers(app: Flask) -> None:
     def csrf_error(_error: CSRFError) -> tuple[str, int]:
         db.session.rollback()
         return render_error(
-            400, _l("This form was open too long or was sent twice. Please go back, reload the page and try again.")
+            400,
+            _l(
+                "This form was open too long or was sent twice. "
+                "Please go back, reload the page and try again."
+            ),
         )
 
     @app.errorhandler(HTTPException)

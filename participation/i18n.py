@@ -18,9 +18,9 @@ def select_locale() -> str:
         return str(current_app.config["BABEL_DEFAULT_LOCALE"])
     languages = current_app.config["LANGUAGES"]
     chosen = request.cookies.get(LANGUAGE_COOKIE)
-    if chosen in languages:
+    if chosen is not None and chosen in languages:
         return chosen
-    return request.accept_languages.best_match(list(languages)) or "en"
+    return str(request.accept_languages.best_match(list(languages)) or "en")
 
 
 def text_direction(locale: str) -> str:

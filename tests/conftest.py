@@ -120,7 +120,11 @@ def other_council(db_tx: Session) -> Council:
 @pytest.fixture()
 def group(db_tx: Session, council: Council) -> Group:
     return council_services.create_group(
-        db_tx, council, name="Voices 8 to 11", age_band=AgeBand.AGES_8_11, kind=GroupKind.CHILDREN_IN_CARE
+        db_tx,
+        council,
+        name="Voices 8 to 11",
+        age_band=AgeBand.AGES_8_11,
+        kind=GroupKind.CHILDREN_IN_CARE,
     )
 
 
@@ -144,8 +148,10 @@ def make_user(db_tx: Session, council: Council) -> Callable[..., StaffUser]:
 
 
 @pytest.fixture()
-def login_as(client: FlaskClient, make_user: Callable[..., StaffUser]) -> Callable[..., StaffUser | None]:
-    """Sign in a new user holding ``roles`` (as if through password and code); None stays anonymous."""
+def login_as(
+    client: FlaskClient, make_user: Callable[..., StaffUser]
+) -> Callable[..., StaffUser | None]:
+    """Sign in a new user with ``roles`` (as if by password and code); None stays anonymous."""
 
     def login(*roles: Role | None, council_id: int | None = None) -> StaffUser | None:
         wanted = [r for r in roles if r is not None]
@@ -171,7 +177,9 @@ def csrf_token(client: FlaskClient, path: str = "/join") -> str:
     return match.group(1)
 
 
-def post_form(client: FlaskClient, path: str, data: dict[str, Any], page: str | None = None, **kw: Any) -> Any:
+def post_form(
+    client: FlaskClient, path: str, data: dict[str, Any], page: str | None = None, **kw: Any
+) -> Any:
     """POST a form with the CSRF token from ``page`` (default: the same path)."""
     token = csrf_token(client, page or path)
     return client.post(path, data={**data, "csrf_token": token}, **kw)

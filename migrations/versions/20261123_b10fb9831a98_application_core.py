@@ -40,7 +40,7 @@ def upgrade() -> None:
     sa.Column('source_document', sa.String(length=300), nullable=False),
     sa.Column('source_file', sa.String(length=120), nullable=False),
     sa.Column('source_year', sa.Integer(), nullable=False),
-    sa.Column('source_paragraph', sa.String(length=60), nullable=False),
+    sa.Column('source_paragraph', sa.String(length=200), nullable=False),
     sa.Column('source_quote', sa.Text(), nullable=False),
     sa.Column('sort_order', sa.Integer(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),

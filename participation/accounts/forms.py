@@ -39,10 +39,16 @@ class UserForm(FlaskForm):
     email = EmailField(
         _l("Email address"),
         filters=[strip_filter],
-        validators=[DataRequired(_l("Enter an email address")), Email(_l("Enter a valid email address")), Length(max=254)],
+        validators=[
+            DataRequired(_l("Enter an email address")),
+            Email(_l("Enter a valid email address")),
+            Length(max=254),
+        ],
     )
     display_name = StringField(
-        _l("Name"), filters=[strip_filter], validators=[DataRequired(_l("Enter a name")), Length(max=120)]
+        _l("Name"),
+        filters=[strip_filter],
+        validators=[DataRequired(_l("Enter a name")), Length(max=120)],
     )
     password = PasswordField(
         _l("First password (the person changes it later)"),
@@ -56,7 +62,9 @@ class UserForm(FlaskForm):
         ],
     )
     roles = MultiCheckboxField(
-        _l("Roles"), choices=enum_choices(Role), validators=[DataRequired(_l("Choose at least one role"))]
+        _l("Roles"),
+        choices=enum_choices(Role),
+        validators=[DataRequired(_l("Choose at least one role"))],
     )
 
 

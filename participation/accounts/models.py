@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from typing import Any
 import secrets
 from datetime import datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, UniqueConstraint
@@ -99,7 +99,9 @@ class StaffRole(Base):
     __table_args__ = (UniqueConstraint("user_id", "role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
+    )
     role: Mapped[Role] = mapped_column(enum_type(Role))
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
 

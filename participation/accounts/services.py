@@ -1,7 +1,8 @@
-"""Staff account changes: passwords, roles, sign-in checks, second factor. They flush, never commit."""
+"""Staff account changes: passwords, roles, sign-in, second factor. They flush, never commit."""
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import time
 from collections.abc import Iterable
@@ -47,10 +48,8 @@ def check_password(session: Session, email: str, password: str) -> StaffUser | N
     """The active user with this email and password, or None; equal work either way."""
     user = find_user_by_email(session, email)
     if user is None or not user.active:
-        try:
+        with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password)
-        except VerificationError:
-            pass
         return None
     try:
         _hasher.verify(user.password_hash, password)

@@ -26,7 +26,13 @@ from werkzeug.wrappers import Response
 from participation import audit
 from participation.access import public, role_required, staff_required
 from participation.accounts import services
-from participation.accounts.forms import ConfirmForm, RolesForm, SecondFactorForm, SignInForm, UserForm
+from participation.accounts.forms import (
+    ConfirmForm,
+    RolesForm,
+    SecondFactorForm,
+    SignInForm,
+    UserForm,
+)
 from participation.accounts.models import Role, StaffUser
 from participation.db import db
 from participation.extensions import limiter
@@ -168,7 +174,9 @@ def set_up_second_factor() -> Any:
         if services.enrol_second_factor(db.session, user, secret, form.code.data or ""):
             session.pop("enrol_secret", None)
             return _complete_sign_in(user, session.get("pending_next"))
-        form.code.errors = [_("That code is not right. Check the time on your phone and try again.")]
+        form.code.errors = [
+            _("That code is not right. Check the time on your phone and try again.")
+        ]
     uri = services.totp_uri(user, secret, issuer=current_app.config.get("SITE_NAME", "Child Voice"))
     qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
     status = 422 if request.method == "POST" else 200
@@ -197,7 +205,9 @@ def sign_out() -> Response:
 
 def _user_for_admin(user_id: int) -> StaffUser:
     user = db.session.scalar(
-        select(StaffUser).where(StaffUser.id == user_id, StaffUser.council_id == current_user.council_id)
+        select(StaffUser).where(
+            StaffUser.id == user_id, StaffUser.council_id == current_user.council_id
+        )
     )
     if user is None:
         abort(404)
@@ -259,15 +269,22 @@ def change_roles(user_id: int) -> Any:
     account = _user_for_admin(user_id)
     form = RolesForm()
     if not form.validate_on_submit():
-        return render_template("accounts/user.html", account=account, form=form, confirm=ConfirmForm()), 422
+        return render_template(
+            "accounts/user.html", account=account, form=form, confirm=ConfirmForm()
+        ), 422
     try:
         changed = services.set_roles(
-            db.session, account, [Role(v) for v in form.roles.data or []], by=current_user._get_current_object()
+            db.session,
+            account,
+            [Role(v) for v in form.roles.data or []],
+            by=current_user._get_current_object(),
         )
     except services.AccountError as error:
         db.session.rollback()
         form.roles.errors = [str(error)]
-        return render_template("accounts/user.html", account=account, form=form, confirm=ConfirmForm()), 422
+        return render_template(
+            "accounts/user.html", account=account, form=form, confirm=ConfirmForm()
+        ), 422
     db.session.commit()
     flash(_("Roles saved.") if changed else _("No change to roles."), "success")
     return redirect(url_for(".user", user_id=account.id))
@@ -282,7 +299,9 @@ def toggle_active(user_id: int) -> Any:
     if not form.validate_on_submit():
         abort(400)
     try:
-        services.set_active(db.session, account, not account.active, by=current_user._get_current_object())
+        services.set_active(
+            db.session, account, not account.active, by=current_user._get_current_object()
+        )
     except services.AccountError as error:
         db.session.rollback()
         flash(str(error), "error")

@@ -22,7 +22,9 @@ class JoinForm(FlaskForm):
 
 class GroupForm(FlaskForm):
     name = StringField(
-        _l("Group name"), filters=[strip_filter], validators=[DataRequired(_l("Enter a name")), Length(max=120)]
+        _l("Group name"),
+        filters=[strip_filter],
+        validators=[DataRequired(_l("Enter a name")), Length(max=120)],
     )
     age_band = SelectField(_l("Age band"), choices=enum_choices(AgeBand))
     kind = SelectField(_l("Who the group is for"), choices=enum_choices(GroupKind))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import enum
-from typing import Any
 from datetime import datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text

@@ -48,7 +48,9 @@ def join() -> Any:
         )
     join_code = services.find_join_code(db.session, form.code.data or "")
     if join_code is None or not join_code.group.active:
-        form.code.errors = [_("We could not find that code. Check it with your worker and try again.")]
+        form.code.errors = [
+            _("We could not find that code. Check it with your worker and try again.")
+        ]
         return render_template("councils/join.html", form=form), 404
     if join_code.retired_at is not None:
         form.code.errors = [_("This code has changed. Ask your worker for the new one.")]

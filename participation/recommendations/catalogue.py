@@ -13,7 +13,16 @@ from sqlalchemy.orm import Session
 from participation.recommendations.models import Recommendation
 
 CATALOGUE_FILE = Path(__file__).with_name("catalogue.yaml")
-REQUIRED_FIELDS = ("code", "theme", "title", "child_text", "panel_text", "source", "paragraph", "quote")
+REQUIRED_FIELDS = (
+    "code",
+    "theme",
+    "title",
+    "child_text",
+    "panel_text",
+    "source",
+    "paragraph",
+    "quote",
+)
 
 
 class CatalogueError(ValueError):

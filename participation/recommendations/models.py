@@ -20,7 +20,7 @@ class Recommendation(Base):
     source_document: Mapped[str] = mapped_column(String(300))
     source_file: Mapped[str] = mapped_column(String(120))
     source_year: Mapped[int] = mapped_column(Integer)
-    source_paragraph: Mapped[str] = mapped_column(String(60))
+    source_paragraph: Mapped[str] = mapped_column(String(200))
     source_quote: Mapped[str] = mapped_column(Text)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(default=True)

@@ -38,11 +38,17 @@ def test_invalid_account_form_keeps_what_was_typed(post, login_as):
     assert "Choose at least one role" in page
 
 
-def test_role_change_is_audited_and_signs_the_person_out(app, client, post, login_as, make_user, db_tx):
+def test_role_change_is_audited_and_signs_the_person_out(
+    app, client, post, login_as, make_user, db_tx
+):
     admin = login_as(Role.ADMIN)
     target = make_user(Role.PANEL_MEMBER)
     old_id = target.get_id()
-    response = post(f"/staff/users/{target.id}/roles", {"roles": ["service_responder"]}, page=f"/staff/users/{target.id}")
+    response = post(
+        f"/staff/users/{target.id}/roles",
+        {"roles": ["service_responder"]},
+        page=f"/staff/users/{target.id}",
+    )
     assert response.status_code == 302
     db_tx.expire_all()
     assert target.roles == {Role.SERVICE_RESPONDER}
@@ -54,7 +60,11 @@ def test_role_change_is_audited_and_signs_the_person_out(app, client, post, logi
 
 def test_admin_cannot_remove_their_own_admin_role(post, login_as, db_tx):
     admin = login_as(Role.ADMIN)
-    response = post(f"/staff/users/{admin.id}/roles", {"roles": ["panel_member"]}, page=f"/staff/users/{admin.id}")
+    response = post(
+        f"/staff/users/{admin.id}/roles",
+        {"roles": ["panel_member"]},
+        page=f"/staff/users/{admin.id}",
+    )
     assert response.status_code == 422
     db_tx.expire_all()
     assert Role.ADMIN in admin.roles

@@ -13,7 +13,10 @@ def _run(app, args, input=None):
 
 
 def test_create_council_group_and_user(app, db_tx):
-    assert "created" in _run(app, ["councils", "create", "--name", "CLI Council", "--slug", "cli"]).output
+    assert (
+        "created"
+        in _run(app, ["councils", "create", "--name", "CLI Council", "--slug", "cli"]).output
+    )
     result = _run(
         app, ["groups", "create", "--council", "cli", "--name", "Seniors", "--age-band", "11-17"]
     )
@@ -40,7 +43,18 @@ def test_a_short_password_is_refused(app, db_tx):
     _run(app, ["councils", "create", "--name", "CLI Council", "--slug", "cli"])
     result = _run(
         app,
-        ["users", "create", "--council", "cli", "--email", "a@cli.example", "--name", "A", "--role", "admin"],
+        [
+            "users",
+            "create",
+            "--council",
+            "cli",
+            "--email",
+            "a@cli.example",
+            "--name",
+            "A",
+            "--role",
+            "admin",
+        ],
         input="short\n",
     )
     assert result.exit_code != 0 and "at least 12 characters" in result.output

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 
 def test_choosing_arabic_turns_the_page_right_to_left(client, csrf):
-    response = client.post("/language", data={"language": "ar", "next": "/join", "csrf_token": csrf()})
+    response = client.post(
+        "/language", data={"language": "ar", "next": "/join", "csrf_token": csrf()}
+    )
     assert response.headers["Location"] == "/join"
     page = client.get("/join").get_data(as_text=True)
     assert '<html lang="ar" dir="rtl">' in page

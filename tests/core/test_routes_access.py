@@ -54,11 +54,13 @@ def test_get_routes_admit_exactly_the_declared_roles(app, client, login_as, grou
         checked += 1
         if access.audience is Audience.PUBLIC:
             assert response.status_code in (200, 302), (rule.endpoint, response.status_code)
-            assert "/sign-in" not in response.headers.get("Location", "") or rule.endpoint.startswith(
-                "accounts."
-            )
+            assert "/sign-in" not in response.headers.get(
+                "Location", ""
+            ) or rule.endpoint.startswith("accounts.")
         elif access.audience is Audience.CHILD:
-            assert response.status_code == 302 and "/join" in response.headers["Location"], rule.endpoint
+            assert response.status_code == 302 and "/join" in response.headers["Location"], (
+                rule.endpoint
+            )
         elif role is None:
             assert response.status_code == 302, rule.endpoint
             assert "/sign-in" in response.headers["Location"], rule.endpoint
@@ -78,7 +80,9 @@ def test_post_routes_refuse_roles_not_declared(app, client, login_as, group, csr
             continue
         with app.test_request_context():
             access = rule_for(rule.endpoint)
-        if access.audience is not Audience.STAFF or (role and access.allows_staff(frozenset({role}))):
+        if access.audience is not Audience.STAFF or (
+            role and access.allows_staff(frozenset({role}))
+        ):
             continue  # allowed POSTs change things; their own tests cover them
         url = _url(app, rule.endpoint, **_sample_args(rule.endpoint, rule.arguments, group, user))
         response = client.post(url, data={"csrf_token": token})
@@ -102,7 +106,9 @@ def test_no_get_request_changes_stored_data(app, client, login_as, group, db_tx,
     before = _row_counts(db_tx)
     for rule in _routes(app):
         if "GET" in rule.methods:
-            url = _url(app, rule.endpoint, **_sample_args(rule.endpoint, rule.arguments, group, user))
+            url = _url(
+                app, rule.endpoint, **_sample_args(rule.endpoint, rule.arguments, group, user)
+            )
             client.get(url)
     assert _row_counts(db_tx) == before
 

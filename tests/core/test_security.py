@@ -21,7 +21,9 @@ def test_a_token_from_another_session_is_refused(app, client, make_user, passwor
     other = app.test_client()
     page = other.get("/sign-in").get_data(as_text=True)
     token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    response = client.post("/sign-in", data={"email": user.email, "password": password, "csrf_token": token})
+    response = client.post(
+        "/sign-in", data={"email": user.email, "password": password, "csrf_token": token}
+    )
     assert response.status_code == 400
 
 

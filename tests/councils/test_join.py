@@ -23,7 +23,13 @@ def test_join_codes_avoid_characters_that_are_easy_to_mix_up(_):
 
 @pytest.mark.parametrize(
     "typed, expected",
-    [("acde-fghj", "ACDEFGHJ"), (" ACDE FGHJ ", "ACDEFGHJ"), ("ACDE0GHJ", None), ("ACD", None), ("", None)],
+    [
+        ("acde-fghj", "ACDEFGHJ"),
+        (" ACDE FGHJ ", "ACDEFGHJ"),
+        ("ACDE0GHJ", None),
+        ("ACD", None),
+        ("", None),
+    ],
 )
 def test_typed_codes_are_normalised(typed, expected):
     assert services.normalise_join_code(typed) == expected
