@@ -77,6 +77,7 @@ def register_request_hooks(app: Flask) -> None:
     register_security(app)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["ROLES"] = Role
+    app.jinja_env.globals["phone"] = phone_link
 
     @app.context_processor
     def layout_context() -> dict[str, Any]:
@@ -86,6 +87,14 @@ def register_request_hooks(app: Flask) -> None:
             "text_dir": text_direction(locale),
             "languages": app.config["LANGUAGES"],
         }
+
+
+def phone_link(number: str) -> Any:
+    """A tappable phone number that stays left-to-right inside right-to-left text."""
+    from markupsafe import Markup, escape
+
+    digits = "".join(ch for ch in number if ch.isdigit())
+    return Markup('<bdi dir="ltr"><a href="tel:{0}">{1}</a></bdi>').format(digits, escape(number))
 
 
 def register_errors(app: Flask) -> None:

@@ -26,3 +26,10 @@ def test_english_is_the_default(client):
 def test_an_unknown_language_is_ignored(client, csrf):
     client.post("/language", data={"language": "xx", "next": "/join", "csrf_token": csrf()})
     assert '<html lang="en"' in client.get("/join").get_data(as_text=True)
+
+
+def test_help_numbers_stay_left_to_right_and_can_be_tapped(client, csrf):
+    client.post("/language", data={"language": "ar", "next": "/join", "csrf_token": csrf()})
+    page = client.get("/join").get_data(as_text=True)
+    assert '<bdi dir="ltr"><a href="tel:08001111">0800 1111</a></bdi>' in page
+    assert '<a href="tel:999">999</a>' in page
