@@ -59,9 +59,10 @@ def register_blueprints(app: Flask) -> None:
     from participation.accounts.views import bp as accounts_bp
     from participation.councils.views import bp as councils_bp
     from participation.recommendations.views import bp as recommendations_bp
+    from participation.safeguarding.views import bp as safeguarding_bp
     from participation.views import bp as core_bp
 
-    for bp in (core_bp, accounts_bp, councils_bp, recommendations_bp):
+    for bp in (core_bp, accounts_bp, councils_bp, recommendations_bp, safeguarding_bp):
         app.register_blueprint(bp)
 
 

@@ -29,6 +29,8 @@ class AuditAction(enum.Enum):
     GROUP_CREATED = "group_created"
     JOIN_CODE_ROTATED = "join_code_rotated"
     FREE_TEXT_VIEWED = "free_text_viewed"
+    TAG_CONFIRMED = "tag_confirmed"
+    TAG_REJECTED = "tag_rejected"
 
 
 class AuditEvent(Base):
@@ -37,7 +39,8 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     council_id: Mapped[int | None] = mapped_column(ForeignKey("council.id"), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
-    action: Mapped[AuditAction] = mapped_column(enum_type(AuditAction))
+    # No CHECK: every feature adds actions, and the application is the only writer.
+    action: Mapped[AuditAction] = mapped_column(enum_type(AuditAction, check=False), index=True)
     target_type: Mapped[str | None] = mapped_column(String(40))
     target_id: Mapped[int | None] = mapped_column()
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

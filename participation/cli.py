@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -21,6 +25,8 @@ councils_cli = AppGroup("councils", help="Councils.")
 groups_cli = AppGroup("groups", help="Children's groups and join codes.")
 catalogue_cli = AppGroup("catalogue", help="The Ofsted recommendation catalogue.")
 demo_cli = AppGroup("demo", help="Demonstration data.")
+tagging_cli = AppGroup("tagging", help="Evidence tagging of free text against the catalogue.")
+safeguarding_cli = AppGroup("safeguarding", help="Safeguarding triage of free text.")
 
 
 def _council(slug: str) -> Council:
@@ -143,6 +149,73 @@ def load_demo() -> None:
     click.echo(result.describe(DEMO_PASSWORD))
 
 
+def _input_lines() -> Iterator[str]:
+    """One text per line of standard input (a JSON string line is decoded)."""
+    for raw in sys.stdin:
+        line = raw.rstrip("\r\n")
+        if line.startswith('"'):
+            with contextlib.suppress(ValueError):
+                line = str(json.loads(line))
+        yield line
+
+
+@tagging_cli.command("suggest")
+@click.option("--jsonl", is_flag=True, help="Print one JSON array per input line.")
+def tagging_suggest(jsonl: bool) -> None:
+    """Suggest recommendation codes for each line of standard input."""
+    from participation.recommendations.services import default_tagger
+
+    tagger = default_tagger()
+    for text in _input_lines():
+        suggestions = tagger.suggest(text)
+        if jsonl:
+            payload = [
+                {"code": s.code, "score": round(s.score, 4), "evidence": list(s.evidence)}
+                for s in suggestions
+            ]
+            click.echo(json.dumps(payload, ensure_ascii=False))
+        else:
+            shown = ", ".join(f"{s.code} ({s.score:.2f})" for s in suggestions) or "-"
+            click.echo(shown)
+
+
+@tagging_cli.command("evaluate")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def tagging_evaluate(path: Path) -> None:
+    """Precision and recall per code on a labelled JSONL file ({"text", "codes"} lines)."""
+    from participation.recommendations.services import default_tagger
+    from participation.recommendations.tagging import evaluate, read_labelled_jsonl
+
+    report = evaluate(default_tagger(), read_labelled_jsonl(path))
+    click.echo(report.format())
+
+
+@safeguarding_cli.command("triage")
+@click.option("--jsonl", is_flag=True, help="Print one JSON object per input line.")
+def safeguarding_triage(jsonl: bool) -> None:
+    """Rate each line of standard input: none, concern or urgent, with reasons."""
+    from participation.safeguarding.triage import triage
+
+    for text in _input_lines():
+        result = triage(text)
+        if jsonl:
+            click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        else:
+            click.echo(f"{result.level.value}\t{', '.join(result.reasons) or '-'}")
+
+
 def register_commands(app: Flask) -> None:
-    for group in (db_cli, users_cli, councils_cli, groups_cli, catalogue_cli, demo_cli):
+    for group in (
+        db_cli,
+        users_cli,
+        councils_cli,
+        groups_cli,
+        catalogue_cli,
+        demo_cli,
+        tagging_cli,
+        safeguarding_cli,
+    ):
         app.cli.add_command(group)
+    from participation.outbox import register_outbox_commands
+
+    register_outbox_commands(app)

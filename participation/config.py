@@ -59,6 +59,20 @@ class DefaultConfig:
     # Demo mode relaxes the second factor so that `make run` can be tried at once.
     DEMO = False
 
+    # Outgoing email (safeguarding alerts, card deadlines), sent from the outbox table.
+    # Set MAIL_PASSWORD in the environment or instance/config.py; it is never logged or stored.
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 25
+    MAIL_USE_STARTTLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_FROM = "no-reply@localhost"
+    MAIL_TIMEOUT_SECONDS = 10
+    # Backoff is capped at an hour: 60 attempts keep an email (a safeguarding alert) trying
+    # for about two and a half days before it is marked failed; `outbox requeue` retries those.
+    OUTBOX_MAX_ATTEMPTS = 60
+
 
 RTL_LANGUAGES = frozenset({"ar", "fa", "ps", "ur", "he", "ckb"})
 

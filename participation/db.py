@@ -128,14 +128,18 @@ def _app_context_id() -> int:
 db = Database()
 
 
-def enum_type(enum_cls: type[Any]) -> Any:
-    """Store an ``enum.Enum`` by its value, as a string kept honest by a CHECK constraint."""
+def enum_type(enum_cls: type[Any], *, check: bool = True) -> Any:
+    """Store an ``enum.Enum`` by its value, as a string kept honest by a CHECK constraint.
+
+    Alembic does not notice a changed CHECK: adding a member to a checked enum needs a
+    hand-written migration. ``check=False`` suits lists that grow with every feature.
+    """
     from sqlalchemy import Enum
 
     return Enum(
         enum_cls,
         native_enum=False,
-        create_constraint=True,
+        create_constraint=check,
         length=32,
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,

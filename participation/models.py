@@ -7,16 +7,22 @@ from participation.accounts.models import StaffRole, StaffUser
 from participation.audit import AuditEvent
 from participation.councils.models import Council, Group, JoinCode, Participant
 from participation.db import Base
-from participation.recommendations.models import Recommendation
+from participation.outbox import OutboxEmail
+from participation.recommendations.models import EvidenceTag, Recommendation
+from participation.safeguarding.models import AlertAction, SafeguardingAlert
 
 __all__ = [
+    "AlertAction",
     "AuditEvent",
     "Base",
     "Council",
+    "EvidenceTag",
     "Group",
     "JoinCode",
+    "OutboxEmail",
     "Participant",
     "Recommendation",
+    "SafeguardingAlert",
     "StaffRole",
     "StaffUser",
 ]

@@ -12,14 +12,30 @@ from participation.db import Base
 ROLE_CHOICES = [*Role, None]
 
 
-def _sample_args(endpoint, arguments, group, user):
+def _sample_args(endpoint, arguments, group, user, alert_id=1):
     """A real value for each URL argument, from the signed-in user's own council."""
-    values = {"group_id": group.id, "user_id": user.id if user else 1}
+    values = {"group_id": group.id, "user_id": user.id if user else 1, "alert_id": alert_id}
     if "code" in arguments:
         values["code"] = (
             group.current_join_code.code if endpoint == "councils.join_link" else "PEP-TARGETS"
         )
     return {name: values[name] for name in arguments}
+
+
+@pytest.fixture()
+def alert(db_tx, group):
+    from participation.safeguarding.services import raise_alert_if_needed
+    from participation.subjects import SubjectType
+
+    found = raise_alert_if_needed(
+        db_tx,
+        council_id=group.council_id,
+        subject_type=SubjectType.CHALLENGE_CARD,
+        subject_id=1,
+        text="he hits me at home",
+    )
+    assert found is not None
+    return found
 
 
 def _url(app, endpoint, **values):
@@ -41,7 +57,7 @@ def test_every_route_declares_who_may_use_it(app):
 
 
 @pytest.mark.parametrize("role", ROLE_CHOICES, ids=lambda r: r.value if r else "anonymous")
-def test_get_routes_admit_exactly_the_declared_roles(app, client, login_as, group, role):
+def test_get_routes_admit_exactly_the_declared_roles(app, client, login_as, group, alert, role):
     user = login_as(role)
     checked = 0
     for rule in _routes(app):
@@ -49,7 +65,9 @@ def test_get_routes_admit_exactly_the_declared_roles(app, client, login_as, grou
             continue
         with app.test_request_context():
             access = rule_for(rule.endpoint)
-        url = _url(app, rule.endpoint, **_sample_args(rule.endpoint, rule.arguments, group, user))
+        url = _url(
+            app, rule.endpoint, **_sample_args(rule.endpoint, rule.arguments, group, user, alert.id)
+        )
         response = client.get(url)
         checked += 1
         if access.audience is Audience.PUBLIC:
@@ -72,7 +90,7 @@ def test_get_routes_admit_exactly_the_declared_roles(app, client, login_as, grou
 
 
 @pytest.mark.parametrize("role", ROLE_CHOICES, ids=lambda r: r.value if r else "anonymous")
-def test_post_routes_refuse_roles_not_declared(app, client, login_as, group, csrf, role):
+def test_post_routes_refuse_roles_not_declared(app, client, login_as, group, alert, csrf, role):
     user = login_as(role)
     token = csrf()
     for rule in _routes(app):
@@ -84,7 +102,9 @@ def test_post_routes_refuse_roles_not_declared(app, client, login_as, group, csr
             role and access.allows_staff(frozenset({role}))
         ):
             continue  # allowed POSTs change things; their own tests cover them
-        url = _url(app, rule.endpoint, **_sample_args(rule.endpoint, rule.arguments, group, user))
+        url = _url(
+            app, rule.endpoint, **_sample_args(rule.endpoint, rule.arguments, group, user, alert.id)
+        )
         response = client.post(url, data={"csrf_token": token})
         if role is None:
             assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
@@ -101,13 +121,15 @@ def _row_counts(session):
 
 
 @pytest.mark.parametrize("role", [*Role, None], ids=lambda r: r.value if r else "anonymous")
-def test_no_get_request_changes_stored_data(app, client, login_as, group, db_tx, role):
+def test_no_get_request_changes_stored_data(app, client, login_as, group, alert, db_tx, role):
     user = login_as(role)
     before = _row_counts(db_tx)
     for rule in _routes(app):
         if "GET" in rule.methods:
             url = _url(
-                app, rule.endpoint, **_sample_args(rule.endpoint, rule.arguments, group, user)
+                app,
+                rule.endpoint,
+                **_sample_args(rule.endpoint, rule.arguments, group, user, alert.id),
             )
             client.get(url)
     assert _row_counts(db_tx) == before

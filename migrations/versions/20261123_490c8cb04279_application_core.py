@@ -1,8 +1,8 @@
 """application core
 
-Revision ID: b10fb9831a98
+Revision ID: 490c8cb04279
 Revises: 
-Create Date: 2026-11-23 12:22:00.606779
+Create Date: 2026-11-23 12:41:34.026949
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from alembic import op
 import participation.db
 
 
-revision: str = 'b10fb9831a98'
+revision: str = '490c8cb04279'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -47,6 +47,28 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_recommendation')),
     sa.UniqueConstraint('code', name=op.f('uq_recommendation_code'))
     )
+    op.create_table('outbox_email',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('council_id', sa.Integer(), nullable=True),
+    sa.Column('to_address', sa.String(length=254), nullable=False),
+    sa.Column('subject', sa.String(length=200), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'sent', 'failed', name='emailstatus', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', participation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_error', sa.String(length=500), nullable=True),
+    sa.Column('created_at', participation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', participation.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('idempotency_key', sa.String(length=120), nullable=True),
+    sa.CheckConstraint('attempts >= 0', name=op.f('ck_outbox_email_attempts_not_negative')),
+    sa.ForeignKeyConstraint(['council_id'], ['council.id'], name=op.f('fk_outbox_email_council_id_council')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_email')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_outbox_email_idempotency_key'))
+    )
+    with op.batch_alter_table('outbox_email', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_email_council_id'), ['council_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_email_next_attempt_at'), ['next_attempt_at'], unique=False)
+
     op.create_table('participation_group',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('council_id', sa.Integer(), nullable=False),
@@ -85,7 +107,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('council_id', sa.Integer(), nullable=True),
     sa.Column('actor_id', sa.Integer(), nullable=True),
-    sa.Column('action', sa.Enum('sign_in', 'sign_in_failed', 'second_factor_failed', 'second_factor_enrolled', 'sign_out', 'idle_timeout', 'user_created', 'roles_changed', 'user_deactivated', 'user_reactivated', 'group_created', 'join_code_rotated', 'free_text_viewed', name='auditaction', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('action', sa.Enum('sign_in', 'sign_in_failed', 'second_factor_failed', 'second_factor_enrolled', 'sign_out', 'idle_timeout', 'user_created', 'roles_changed', 'user_deactivated', 'user_reactivated', 'group_created', 'join_code_rotated', 'free_text_viewed', 'tag_confirmed', 'tag_rejected', name='auditaction', native_enum=False, length=32), nullable=False),
     sa.Column('target_type', sa.String(length=40), nullable=True),
     sa.Column('target_id', sa.Integer(), nullable=True),
     sa.Column('detail', sa.JSON(), nullable=False),
@@ -96,9 +118,37 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_event'))
     )
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_event_action'), ['action'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_actor_id'), ['actor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_council_id'), ['council_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_created_at'), ['created_at'], unique=False)
+
+    op.create_table('evidence_tag',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('council_id', sa.Integer(), nullable=False),
+    sa.Column('subject_type', sa.Enum('survey_answer', 'challenge_card', name='subjecttype', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.Column('recommendation_id', sa.Integer(), nullable=False),
+    sa.Column('source', sa.Enum('question', 'matcher', 'worker', name='tagsource', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'confirmed', 'rejected', name='tagstatus', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('score', sa.Float(), nullable=True),
+    sa.Column('evidence', sa.JSON(), nullable=False),
+    sa.Column('created_at', participation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', participation.db.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("(status = 'pending') = (decided_at IS NULL)", name=op.f('ck_evidence_tag_decided_unless_pending')),
+    sa.CheckConstraint('score IS NULL OR (score >= 0 AND score <= 1)', name=op.f('ck_evidence_tag_score_range')),
+    sa.ForeignKeyConstraint(['council_id'], ['council.id'], name=op.f('fk_evidence_tag_council_id_council')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['staff_user.id'], name=op.f('fk_evidence_tag_decided_by_id_staff_user')),
+    sa.ForeignKeyConstraint(['recommendation_id'], ['recommendation.id'], name=op.f('fk_evidence_tag_recommendation_id_recommendation')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evidence_tag')),
+    sa.UniqueConstraint('subject_type', 'subject_id', 'recommendation_id', name=op.f('uq_evidence_tag_subject_type_subject_id_recommendation_id'))
+    )
+    with op.batch_alter_table('evidence_tag', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evidence_tag_council_id'), ['council_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_evidence_tag_recommendation_id'), ['recommendation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_evidence_tag_status'), ['status'], unique=False)
+        batch_op.create_index('ix_evidence_tag_subject', ['subject_type', 'subject_id'], unique=False)
 
     op.create_table('join_code',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -146,11 +196,75 @@ def upgrade() -> None:
     with op.batch_alter_table('staff_role', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_staff_role_user_id'), ['user_id'], unique=False)
 
+    op.create_table('safeguarding_alert',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('council_id', sa.Integer(), nullable=False),
+    sa.Column('group_id', sa.Integer(), nullable=True),
+    sa.Column('participant_id', sa.Integer(), nullable=True),
+    sa.Column('subject_type', sa.Enum('survey_answer', 'challenge_card', name='subjecttype', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('level', sa.Enum('concern', 'urgent', name='alertlevel', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('reasons', sa.JSON(), nullable=False),
+    sa.Column('evidence', sa.JSON(), nullable=False),
+    sa.Column('status', sa.Enum('new', 'acknowledged', 'closed', name='alertstatus', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('created_at', participation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', participation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('acknowledged_by_id', sa.Integer(), nullable=True),
+    sa.Column('acknowledged_at', participation.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('first_action_at', participation.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_by_id', sa.Integer(), nullable=True),
+    sa.Column('closed_at', participation.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('outcome', sa.Text(), nullable=True),
+    sa.Column('contact_details', sa.String(length=500), nullable=True),
+    sa.Column('contact_left_at', participation.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.CheckConstraint("(status = 'closed') = (closed_at IS NOT NULL)", name=op.f('ck_safeguarding_alert_closed_has_date')),
+    sa.CheckConstraint("(status = 'new') OR (acknowledged_at IS NOT NULL)", name=op.f('ck_safeguarding_alert_acknowledged_before_on')),
+    sa.ForeignKeyConstraint(['acknowledged_by_id'], ['staff_user.id'], name=op.f('fk_safeguarding_alert_acknowledged_by_id_staff_user')),
+    sa.ForeignKeyConstraint(['closed_by_id'], ['staff_user.id'], name=op.f('fk_safeguarding_alert_closed_by_id_staff_user')),
+    sa.ForeignKeyConstraint(['council_id'], ['council.id'], name=op.f('fk_safeguarding_alert_council_id_council')),
+    sa.ForeignKeyConstraint(['group_id'], ['participation_group.id'], name=op.f('fk_safeguarding_alert_group_id_participation_group')),
+    sa.ForeignKeyConstraint(['participant_id'], ['participant.id'], name=op.f('fk_safeguarding_alert_participant_id_participant')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_safeguarding_alert'))
+    )
+    with op.batch_alter_table('safeguarding_alert', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_safeguarding_alert_council_id'), ['council_id'], unique=False)
+        batch_op.create_index('ix_safeguarding_alert_open', ['council_id', 'status', 'due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_safeguarding_alert_participant_id'), ['participant_id'], unique=False)
+
+    op.create_table('safeguarding_action',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('alert_id', sa.Integer(), nullable=False),
+    sa.Column('council_id', sa.Integer(), nullable=False),
+    sa.Column('by_id', sa.Integer(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('created_at', participation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['alert_id'], ['safeguarding_alert.id'], name=op.f('fk_safeguarding_action_alert_id_safeguarding_alert')),
+    sa.ForeignKeyConstraint(['by_id'], ['staff_user.id'], name=op.f('fk_safeguarding_action_by_id_staff_user')),
+    sa.ForeignKeyConstraint(['council_id'], ['council.id'], name=op.f('fk_safeguarding_action_council_id_council')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_safeguarding_action'))
+    )
+    with op.batch_alter_table('safeguarding_action', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_safeguarding_action_alert_id'), ['alert_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_safeguarding_action_council_id'), ['council_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('safeguarding_action', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_safeguarding_action_council_id'))
+        batch_op.drop_index(batch_op.f('ix_safeguarding_action_alert_id'))
+
+    op.drop_table('safeguarding_action')
+    with op.batch_alter_table('safeguarding_alert', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_safeguarding_alert_participant_id'))
+        batch_op.drop_index('ix_safeguarding_alert_open')
+        batch_op.drop_index(batch_op.f('ix_safeguarding_alert_council_id'))
+
+    op.drop_table('safeguarding_alert')
     with op.batch_alter_table('staff_role', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_staff_role_user_id'))
 
@@ -166,10 +280,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_join_code_council_id'))
 
     op.drop_table('join_code')
+    with op.batch_alter_table('evidence_tag', schema=None) as batch_op:
+        batch_op.drop_index('ix_evidence_tag_subject')
+        batch_op.drop_index(batch_op.f('ix_evidence_tag_status'))
+        batch_op.drop_index(batch_op.f('ix_evidence_tag_recommendation_id'))
+        batch_op.drop_index(batch_op.f('ix_evidence_tag_council_id'))
+
+    op.drop_table('evidence_tag')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_created_at'))
         batch_op.drop_index(batch_op.f('ix_audit_event_council_id'))
         batch_op.drop_index(batch_op.f('ix_audit_event_actor_id'))
+        batch_op.drop_index(batch_op.f('ix_audit_event_action'))
 
     op.drop_table('audit_event')
     with op.batch_alter_table('staff_user', schema=None) as batch_op:
@@ -180,6 +302,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_participation_group_council_id'))
 
     op.drop_table('participation_group')
+    with op.batch_alter_table('outbox_email', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_email_next_attempt_at'))
+        batch_op.drop_index(batch_op.f('ix_outbox_email_council_id'))
+
+    op.drop_table('outbox_email')
     op.drop_table('recommendation')
     op.drop_table('council')
     # ### end Alembic commands ###

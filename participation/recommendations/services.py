@@ -1,0 +1,149 @@
+"""Tagging submissions against the catalogue. Services flush; views commit."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from participation import audit
+from participation.accounts.models import StaffUser
+from participation.db import utcnow
+from participation.recommendations.models import (
+    EvidenceTag,
+    Recommendation,
+    TagSource,
+    TagStatus,
+)
+from participation.recommendations.tagging import Tagger
+from participation.subjects import SubjectType
+
+
+class TaggingError(ValueError):
+    """A tag change that cannot be made; the message is safe to show."""
+
+
+@lru_cache(maxsize=1)
+def default_tagger() -> Tagger:
+    """The tagger built from vocabulary.yaml, once per process."""
+    return Tagger.load()
+
+
+def _recommendation_ids(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        select(Recommendation.code, Recommendation.id).where(Recommendation.active.is_(True))
+    )
+    return {code: rec_id for code, rec_id in rows}
+
+
+def suggest_tags(
+    session: Session,
+    *,
+    council_id: int,
+    subject_type: SubjectType,
+    subject_id: int,
+    text: str,
+    tagger: Tagger | None = None,
+) -> list[EvidenceTag]:
+    """Store the matcher's suggestions for a text as pending tags (existing tags are kept)."""
+    suggestions = (tagger or default_tagger()).suggest(text)
+    if not suggestions:
+        return []
+    ids = _recommendation_ids(session)
+    existing = set(
+        session.scalars(
+            select(EvidenceTag.recommendation_id).where(
+                EvidenceTag.subject_type == subject_type, EvidenceTag.subject_id == subject_id
+            )
+        )
+    )
+    tags = []
+    for suggestion in suggestions:
+        rec_id = ids.get(suggestion.code)
+        if rec_id is None or rec_id in existing:
+            continue
+        tag = EvidenceTag(
+            council_id=council_id,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            recommendation_id=rec_id,
+            source=TagSource.MATCHER,
+            status=TagStatus.PENDING,
+            score=round(suggestion.score, 4),
+            evidence=list(suggestion.evidence),
+        )
+        session.add(tag)
+        tags.append(tag)
+    session.flush()
+    return tags
+
+
+def decide_tag(session: Session, tag: EvidenceTag, confirm: bool, by: StaffUser) -> None:
+    """A worker confirms a suggestion (it counts) or rejects it (it is kept, not counted)."""
+    if tag.council_id != by.council_id:
+        raise TaggingError("This tag belongs to another council.")
+    tag.status = TagStatus.CONFIRMED if confirm else TagStatus.REJECTED
+    tag.decided_by_id = by.id
+    tag.decided_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        audit.AuditAction.TAG_CONFIRMED if confirm else audit.AuditAction.TAG_REJECTED,
+        actor=by,
+        target_type="evidence_tag",
+        target_id=tag.id,
+        detail={"code": tag.recommendation.code, "subject": tag.subject_type.value},
+    )
+
+
+def add_tag(
+    session: Session,
+    *,
+    subject_type: SubjectType,
+    subject_id: int,
+    code: str,
+    by: StaffUser,
+) -> EvidenceTag:
+    """A worker adds a tag the matcher missed; it counts at once."""
+    rec_id = _recommendation_ids(session).get(code)
+    if rec_id is None:
+        raise TaggingError("There is no recommendation with that code.")
+    tag = session.scalar(
+        select(EvidenceTag).where(
+            EvidenceTag.subject_type == subject_type,
+            EvidenceTag.subject_id == subject_id,
+            EvidenceTag.recommendation_id == rec_id,
+        )
+    )
+    if tag is None:
+        tag = EvidenceTag(
+            council_id=by.council_id,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            recommendation_id=rec_id,
+            source=TagSource.WORKER,
+            status=TagStatus.PENDING,
+            evidence=[],
+        )
+        session.add(tag)
+        session.flush()
+    decide_tag(session, tag, True, by)
+    return tag
+
+
+def tags_for(
+    session: Session, subject_type: SubjectType, subject_id: int, council_id: int
+) -> list[EvidenceTag]:
+    """A submission's tags, strongest first, only within the given council."""
+    return list(
+        session.scalars(
+            select(EvidenceTag)
+            .where(
+                EvidenceTag.subject_type == subject_type,
+                EvidenceTag.subject_id == subject_id,
+                EvidenceTag.council_id == council_id,
+            )
+            .order_by(EvidenceTag.score.desc().nulls_last(), EvidenceTag.id)
+        )
+    )

@@ -1,0 +1,179 @@
+"""Raising safeguarding alerts and working them. Services flush; views commit."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app, has_app_context, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from participation import audit, outbox
+from participation.accounts.models import Role, StaffRole, StaffUser
+from participation.db import utcnow
+from participation.safeguarding.models import (
+    AlertAction,
+    AlertLevel,
+    AlertStatus,
+    SafeguardingAlert,
+)
+from participation.safeguarding.triage import Level, TriageResult, triage
+from participation.subjects import SubjectType
+from participation.workdays import add_working_days
+
+URGENT_RESPONSE = timedelta(hours=1)
+MAX_NOTE = 5000
+MAX_CONTACT = 500
+
+
+class AlertError(ValueError):
+    """A change to an alert that cannot be made now; the message is safe to show."""
+
+
+def due_for(level: AlertLevel, raised_at: datetime) -> datetime:
+    """Urgent: within the hour, day or night. Concern: within one working day."""
+    if level is AlertLevel.URGENT:
+        return raised_at + URGENT_RESPONSE
+    return add_working_days(raised_at, 1)
+
+
+def raise_alert_if_needed(
+    session: Session,
+    *,
+    council_id: int,
+    subject_type: SubjectType,
+    subject_id: int,
+    text: str,
+    group_id: int | None = None,
+    participant_id: int | None = None,
+    now: datetime | None = None,
+) -> SafeguardingAlert | None:
+    """Triage a child's text; if it may be a disclosure, store an alert and queue the emails.
+
+    Call it inside the transaction that stores the text, so that both are kept or neither.
+    """
+    result: TriageResult = triage(text)
+    if result.level is Level.NONE:
+        return None
+    now = now or utcnow()
+    level = AlertLevel(result.level.value)
+    alert = SafeguardingAlert(
+        council_id=council_id,
+        group_id=group_id,
+        participant_id=participant_id,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        text=text,
+        level=level,
+        reasons=list(result.reasons),
+        evidence=list(result.evidence),
+        status=AlertStatus.NEW,
+        created_at=now,
+        due_at=due_for(level, now),
+    )
+    session.add(alert)
+    session.flush()
+    _notify_leads(session, alert)
+    return alert
+
+
+def _notify_leads(session: Session, alert: SafeguardingAlert) -> None:
+    """Email every safeguarding lead of the council. The email never holds the child's words."""
+    leads = session.scalars(
+        select(StaffUser.email)
+        .join(StaffRole, StaffRole.user_id == StaffUser.id)
+        .where(
+            StaffUser.council_id == alert.council_id,
+            StaffUser.active.is_(True),
+            StaffRole.role == Role.SAFEGUARDING_LEAD,
+        )
+    ).all()
+    recipients = list(leads)
+    fallback = current_app.config.get("SAFEGUARDING_FALLBACK_EMAIL") if has_app_context() else None
+    if not recipients and fallback:
+        recipients = [fallback]
+    link = _alert_link(alert)
+    due = alert.due_at.strftime("%H:%M UTC on %d %B %Y")
+    for address in recipients:
+        outbox.enqueue(
+            session,
+            to=address,
+            subject=f"{alert.level.value.upper()} safeguarding alert #{alert.id}: respond by {due}",
+            body=(
+                f"A {alert.level.value} safeguarding alert was raised from something a child "
+                f"wrote.\n\nReasons: {', '.join(alert.reasons)}\nRespond by: {due}\n\n"
+                f"Open it here (sign-in required): {link}\n\n"
+                "The child's words are not included in this email on purpose."
+            ),
+            council_id=alert.council_id,
+            idempotency_key=f"alert-{alert.id}-{address}",
+        )
+
+
+def _alert_link(alert: SafeguardingAlert) -> str:
+    base = current_app.config.get("PUBLIC_BASE_URL") if has_app_context() else None
+    path = f"/safeguarding/alerts/{alert.id}"
+    if base:
+        return base.rstrip("/") + path
+    try:
+        return url_for("safeguarding.alert", alert_id=alert.id, _external=True)
+    except RuntimeError:
+        return path
+
+
+def acknowledge(session: Session, alert: SafeguardingAlert, by: StaffUser) -> None:
+    """The lead has seen the alert and is dealing with it."""
+    if alert.status is not AlertStatus.NEW:
+        raise AlertError("This alert was already acknowledged.")
+    alert.status = AlertStatus.ACKNOWLEDGED
+    alert.acknowledged_by_id = by.id
+    alert.acknowledged_at = utcnow()
+    session.flush()
+
+
+def record_action(session: Session, alert: SafeguardingAlert, note: str, by: StaffUser) -> None:
+    """Note something done; the first action meets the deadline. Acknowledges if needed."""
+    note = note.strip()
+    if not note:
+        raise AlertError("Write what was done.")
+    if alert.status is AlertStatus.CLOSED:
+        raise AlertError("This alert is closed.")
+    if alert.status is AlertStatus.NEW:
+        acknowledge(session, alert, by)
+    now = utcnow()
+    alert.actions.append(
+        AlertAction(council_id=alert.council_id, by_id=by.id, note=note[:MAX_NOTE], created_at=now)
+    )
+    if alert.first_action_at is None:
+        alert.first_action_at = now
+    session.flush()
+
+
+def close(session: Session, alert: SafeguardingAlert, outcome: str, by: StaffUser) -> None:
+    """Close with an outcome; only after at least one action is recorded."""
+    outcome = outcome.strip()
+    if alert.status is AlertStatus.CLOSED:
+        raise AlertError("This alert is already closed.")
+    if not alert.actions:
+        raise AlertError("Record what was done before closing the alert.")
+    if not outcome:
+        raise AlertError("Write the outcome.")
+    alert.status = AlertStatus.CLOSED
+    alert.outcome = outcome[:MAX_NOTE]
+    alert.closed_by_id = by.id
+    alert.closed_at = utcnow()
+    session.flush()
+
+
+def leave_contact(session: Session, alert: SafeguardingAlert, contact: str) -> None:
+    """The child chose to say how they can be reached safely."""
+    contact = contact.strip()
+    if not contact:
+        raise AlertError("empty")
+    alert.contact_details = contact[:MAX_CONTACT]
+    alert.contact_left_at = utcnow()
+    session.flush()
+
+
+def log_view(session: Session, alert: SafeguardingAlert, by: StaffUser) -> None:
+    audit.free_text_viewed(session, by, "safeguarding_alert", alert.id)
