@@ -54,6 +54,33 @@ class DemoResult:
         return "\n".join(lines)
 
 
+# Made-up words, so that the safeguarding lead's queue has something to show in the demo.
+DEMO_ALERT_TEXTS = [
+    ("i dont feel safe at home when my step dad has been drinking", 3),
+    ("sometimes i go to bed hungry because there is no food", 30),
+]
+
+
+def _demo_alerts(session: Session, council: Council) -> None:
+    from datetime import timedelta
+
+    from participation.db import utcnow
+    from participation.safeguarding.services import raise_alert_if_needed
+    from participation.subjects import SubjectType
+
+    group = session.scalar(select(Group).where(Group.council_id == council.id).order_by(Group.id))
+    for number, (text, hours_ago) in enumerate(DEMO_ALERT_TEXTS, start=1):
+        raise_alert_if_needed(
+            session,
+            council_id=council.id,
+            group_id=group.id if group else None,
+            subject_type=SubjectType.CHALLENGE_CARD,
+            subject_id=number,
+            text=text,
+            now=utcnow() - timedelta(hours=hours_ago),
+        )
+
+
 def load_demo_data(session: Session) -> DemoResult:
     """Create the demo council once; later runs report what is there."""
     load_catalogue(session)
@@ -73,6 +100,7 @@ def load_demo_data(session: Session) -> DemoResult:
                 password=DEMO_PASSWORD,
                 roles=roles,
             )
+        _demo_alerts(session, council)
     result = DemoResult(council=council, created=created)
     for group in session.scalars(
         select(Group).where(Group.council_id == council.id).order_by(Group.id)

@@ -68,5 +68,8 @@ def test_demo_data_has_every_group_and_role_and_says_how_to_sign_in(app, db_tx):
         assert text in result.output
     users = db_tx.scalars(select(StaffUser).where(StaffUser.email.like("%@demo.example"))).all()
     assert set().union(*(u.roles for u in users)) == set(Role)
+    from participation.safeguarding.models import SafeguardingAlert
+
+    assert len(db_tx.scalars(select(SafeguardingAlert)).all()) == 2
     again = _run(app, ["demo", "load"])
     assert "already present" in again.output
