@@ -79,6 +79,7 @@ def register_request_hooks(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals["ROLES"] = Role
     app.jinja_env.globals["phone"] = phone_link
+    app.jinja_env.filters["when"] = format_when
 
     @app.context_processor
     def layout_context() -> dict[str, Any]:
@@ -88,6 +89,15 @@ def register_request_hooks(app: Flask) -> None:
             "text_dir": text_direction(locale),
             "languages": app.config["LANGUAGES"],
         }
+
+
+def format_when(value: Any, short: bool = False) -> str:
+    """A date and time in Europe/London, written the British way: 23 Nov 2026, 14:05."""
+    from flask_babel import format_datetime
+
+    if value is None:
+        return ""
+    return str(format_datetime(value, "d MMM, HH:mm" if short else "d MMM yyyy, HH:mm"))
 
 
 def phone_link(number: str) -> Any:

@@ -37,7 +37,7 @@ class ContactForm(FlaskForm):
         _l("How can we reach you safely? (you do not have to)"),
         filters=[strip_filter],
         validators=[
-            DataRequired(_l("Write how we can reach you, or choose No thanks")),
+            DataRequired(_l("Write how we can reach you, or tap Carry on")),
             Length(max=500),
         ],
     )

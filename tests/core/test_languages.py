@@ -33,3 +33,19 @@ def test_help_numbers_stay_left_to_right_and_can_be_tapped(client, csrf):
     page = client.get("/join").get_data(as_text=True)
     assert '<bdi dir="ltr"><a href="tel:08001111">0800 1111</a></bdi>' in page
     assert '<a href="tel:999">999</a>' in page
+
+
+def test_times_are_shown_in_london_time_the_british_way(app):
+    from datetime import UTC, datetime
+
+    from participation import format_when
+
+    with app.test_request_context():
+        assert format_when(datetime(2026, 7, 1, 12, 0, tzinfo=UTC)) == "1 Jul 2026, 13:00"
+        assert format_when(datetime(2026, 12, 1, 12, 0, tzinfo=UTC), short=True) == "1 Dec, 12:00"
+
+
+def test_the_help_page_is_in_arabic_for_an_arabic_speaker(client, csrf):
+    client.post("/language", data={"language": "ar", "next": "/help", "csrf_token": csrf()})
+    page = client.get("/help").get_data(as_text=True)
+    assert "المساعدة هنا" in page and 'dir="rtl"' in page
