@@ -7,6 +7,7 @@ from alembic import context
 from participation import models
 from participation.db import make_engine
 
+models.import_all_models()
 config = context.config
 target_metadata = models.Base.metadata
 

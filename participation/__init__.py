@@ -34,10 +34,11 @@ def register_proxy(app: Flask) -> None:
 
 
 def register_database(app: Flask) -> None:
-    # Import every models module so that Base.metadata knows every table.
-    from participation import models  # noqa: F401
     from participation.db import db
+    from participation.models import import_all_models
 
+    # Every models module, so that Base.metadata knows every table.
+    import_all_models()
     db.init_app(app)
 
 
@@ -64,6 +65,10 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (core_bp, accounts_bp, councils_bp, recommendations_bp, safeguarding_bp):
         app.register_blueprint(bp)
+    # Feature packages import the core, never the reverse at module level.
+    from surveys.views import register as register_surveys
+
+    register_surveys(app)
 
 
 def register_request_hooks(app: Flask) -> None:
@@ -80,6 +85,7 @@ def register_request_hooks(app: Flask) -> None:
     app.jinja_env.globals["ROLES"] = Role
     app.jinja_env.globals["phone"] = phone_link
     app.jinja_env.filters["when"] = format_when
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
 
     @app.context_processor
     def layout_context() -> dict[str, Any]:

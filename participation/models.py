@@ -1,7 +1,11 @@
 """Every models module, imported once so that ``Base.metadata`` holds every table.
 
-Alembic's env.py and the app factory import this; feature packages add their models here.
+The core models are imported here; feature packages' models are listed in FEATURE_MODELS
+and imported by ``import_all_models`` (the core never imports a feature at module level).
+Alembic's env.py and the app factory call it.
 """
+
+import importlib
 
 from participation.accounts.models import StaffRole, StaffUser
 from participation.audit import AuditEvent
@@ -26,3 +30,10 @@ __all__ = [
     "StaffRole",
     "StaffUser",
 ]
+
+FEATURE_MODELS = ("surveys.models",)
+
+
+def import_all_models() -> None:
+    for name in FEATURE_MODELS:
+        importlib.import_module(name)

@@ -209,3 +209,38 @@ def post(client: FlaskClient) -> Callable[..., Any]:
 def password() -> str:
     """The password of every user ``make_user`` creates."""
     return TEST_PASSWORD
+
+
+@pytest.fixture()
+def question_set(db_tx: Session) -> Any:
+    """The small test question set, loaded as a version."""
+    from surveys.question_sets import load_question_set, read_question_set
+
+    data = read_question_set(Path(__file__).parent / "data" / "question_set_test.yaml")
+    loaded, _new = load_question_set(db_tx, data)
+    return loaded
+
+
+@pytest.fixture()
+def survey_round(db_tx: Session, council: Council, group: Group, question_set: Any) -> Any:
+    """A round of the test set, open now for ``group``."""
+    from datetime import timedelta
+
+    from participation.db import utcnow
+    from surveys.services import open_round
+
+    return open_round(
+        db_tx,
+        council,
+        name="Annual survey",
+        question_set=question_set,
+        groups=[group],
+        opens_at=utcnow() - timedelta(days=1),
+        closes_at=utcnow() + timedelta(days=30),
+    )
+
+
+@pytest.fixture()
+def post_as() -> Callable[..., Any]:
+    """post_as(client, path, data, page=None): like ``post``, for a second browser."""
+    return lambda other, path, data, page=None, **kw: post_form(other, path, data, page, **kw)

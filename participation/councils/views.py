@@ -83,7 +83,12 @@ def join_link(code: str) -> Any:
 def child_home() -> str:
     """The child's start page in their group."""
     participant = services.current_participant()
-    return render_template("councils/child_home.html", participant=participant, form=ConfirmForm())
+    assert participant is not None
+    # Feature packages (surveys, cards) add what the child can do here.
+    sections = [section(participant) for section in current_app.extensions.get("child_home_sections", [])]
+    return render_template(
+        "councils/child_home.html", participant=participant, form=ConfirmForm(), sections=sections
+    )
 
 
 @bp.post("/me/forget")

@@ -16,7 +16,7 @@ from participation.recommendations.models import (
     TagSource,
     TagStatus,
 )
-from participation.recommendations.tagging import Tagger
+from participation.recommendations.tagging import Tagger, TagSuggestion
 from participation.subjects import SubjectType
 
 
@@ -45,9 +45,14 @@ def suggest_tags(
     subject_id: int,
     text: str,
     tagger: Tagger | None = None,
+    suggestions: list[TagSuggestion] | None = None,
 ) -> list[EvidenceTag]:
-    """Store the matcher's suggestions for a text as pending tags (existing tags are kept)."""
-    suggestions = (tagger or default_tagger()).suggest(text)
+    """Store the matcher's suggestions for a text as pending tags (existing tags are kept).
+
+    ``suggestions`` lets a caller run the matcher before its write transaction begins.
+    """
+    if suggestions is None:
+        suggestions = (tagger or default_tagger()).suggest(text)
     if not suggestions:
         return []
     ids = _recommendation_ids(session)
@@ -77,6 +82,22 @@ def suggest_tags(
         tags.append(tag)
     session.flush()
     return tags
+
+
+def withdraw_pending_suggestions(
+    session: Session, subject_type: SubjectType, subject_id: int
+) -> None:
+    """The child changed their words: suggestions for the old words no longer apply."""
+    for tag in session.scalars(
+        select(EvidenceTag).where(
+            EvidenceTag.subject_type == subject_type,
+            EvidenceTag.subject_id == subject_id,
+            EvidenceTag.status == TagStatus.PENDING,
+            EvidenceTag.source == TagSource.MATCHER,
+        )
+    ):
+        session.delete(tag)
+    session.flush()
 
 
 def decide_tag(session: Session, tag: EvidenceTag, confirm: bool, by: StaffUser) -> None:

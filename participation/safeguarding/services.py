@@ -47,12 +47,15 @@ def raise_alert_if_needed(
     group_id: int | None = None,
     participant_id: int | None = None,
     now: datetime | None = None,
+    result: TriageResult | None = None,
 ) -> SafeguardingAlert | None:
     """Triage a child's text; if it may be a disclosure, store an alert and queue the emails.
 
     Call it inside the transaction that stores the text, so that both are kept or neither.
+    ``result`` lets a caller triage before its write transaction begins, keeping it short.
     """
-    result: TriageResult = triage(text)
+    if result is None:
+        result = triage(text)
     if result.level is Level.NONE:
         return None
     now = now or utcnow()

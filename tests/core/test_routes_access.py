@@ -12,9 +12,15 @@ from participation.db import Base
 ROLE_CHOICES = [*Role, None]
 
 
-def _sample_args(endpoint, arguments, group, user, alert_id=1):
+def _sample_args(endpoint, arguments, group, user, alert_id=1, round_id=1):
     """A real value for each URL argument, from the signed-in user's own council."""
-    values = {"group_id": group.id, "user_id": user.id if user else 1, "alert_id": alert_id}
+    values = {
+        "group_id": group.id,
+        "user_id": user.id if user else 1,
+        "alert_id": alert_id,
+        "round_id": round_id,
+        "position": 1,
+    }
     if "code" in arguments:
         values["code"] = (
             group.current_join_code.code if endpoint == "councils.join_link" else "PEP-TARGETS"
@@ -57,7 +63,7 @@ def test_every_route_declares_who_may_use_it(app):
 
 
 @pytest.mark.parametrize("role", ROLE_CHOICES, ids=lambda r: r.value if r else "anonymous")
-def test_get_routes_admit_exactly_the_declared_roles(app, client, login_as, group, alert, role):
+def test_get_routes_admit_exactly_the_declared_roles(app, client, login_as, group, alert, survey_round, role):
     user = login_as(role)
     checked = 0
     for rule in _routes(app):
@@ -66,7 +72,7 @@ def test_get_routes_admit_exactly_the_declared_roles(app, client, login_as, grou
         with app.test_request_context():
             access = rule_for(rule.endpoint)
         url = _url(
-            app, rule.endpoint, **_sample_args(rule.endpoint, rule.arguments, group, user, alert.id)
+            app, rule.endpoint, **_sample_args(rule.endpoint, rule.arguments, group, user, alert.id, survey_round.id)
         )
         response = client.get(url)
         checked += 1
@@ -90,7 +96,7 @@ def test_get_routes_admit_exactly_the_declared_roles(app, client, login_as, grou
 
 
 @pytest.mark.parametrize("role", ROLE_CHOICES, ids=lambda r: r.value if r else "anonymous")
-def test_post_routes_refuse_roles_not_declared(app, client, login_as, group, alert, csrf, role):
+def test_post_routes_refuse_roles_not_declared(app, client, login_as, group, alert, survey_round, csrf, role):
     user = login_as(role)
     token = csrf()
     for rule in _routes(app):
@@ -103,7 +109,7 @@ def test_post_routes_refuse_roles_not_declared(app, client, login_as, group, ale
         ):
             continue  # allowed POSTs change things; their own tests cover them
         url = _url(
-            app, rule.endpoint, **_sample_args(rule.endpoint, rule.arguments, group, user, alert.id)
+            app, rule.endpoint, **_sample_args(rule.endpoint, rule.arguments, group, user, alert.id, survey_round.id)
         )
         response = client.post(url, data={"csrf_token": token})
         if role is None:
@@ -121,7 +127,7 @@ def _row_counts(session):
 
 
 @pytest.mark.parametrize("role", [*Role, None], ids=lambda r: r.value if r else "anonymous")
-def test_no_get_request_changes_stored_data(app, client, login_as, group, alert, db_tx, role):
+def test_no_get_request_changes_stored_data(app, client, login_as, group, alert, survey_round, db_tx, role):
     user = login_as(role)
     before = _row_counts(db_tx)
     for rule in _routes(app):
@@ -129,7 +135,7 @@ def test_no_get_request_changes_stored_data(app, client, login_as, group, alert,
             url = _url(
                 app,
                 rule.endpoint,
-                **_sample_args(rule.endpoint, rule.arguments, group, user, alert.id),
+                **_sample_args(rule.endpoint, rule.arguments, group, user, alert.id, survey_round.id),
             )
             client.get(url)
     assert _row_counts(db_tx) == before

@@ -1,0 +1,285 @@
+"""Opening rounds and saving children's answers. Services flush; views commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from participation.accounts.models import StaffUser
+from participation.councils.models import Council, Group, Participant
+from participation.db import utcnow
+from participation.recommendations import services as tagging
+from participation.recommendations.tagging import TagSuggestion
+from participation.safeguarding import services as safeguarding
+from participation.safeguarding.models import SafeguardingAlert
+from participation.safeguarding.triage import TriageResult, triage
+from participation.subjects import SubjectType
+from surveys.models import (
+    Answer,
+    AnswerStatus,
+    Question,
+    QuestionKind,
+    QuestionSet,
+    Response,
+    ResponseStatus,
+    RoundGroup,
+    SurveyRound,
+)
+
+MAX_TEXT = 4000
+
+
+class SurveyError(ValueError):
+    """Something about a round or an answer that cannot be done; the message is safe to show."""
+
+
+def open_round(
+    session: Session,
+    council: Council,
+    *,
+    name: str,
+    question_set: QuestionSet,
+    groups: Iterable[Group],
+    opens_at: datetime,
+    closes_at: datetime,
+    by: StaffUser | None = None,
+) -> SurveyRound:
+    """Open a question set for some of the council's groups for a period."""
+    groups = list(groups)
+    if not groups:
+        raise SurveyError("Choose at least one group.")
+    if any(g.council_id != council.id for g in groups):
+        raise SurveyError("A group belongs to another council.")
+    if closes_at <= opens_at:
+        raise SurveyError("The closing date must be after the opening date.")
+    survey_round = SurveyRound(
+        council_id=council.id,
+        question_set_id=question_set.id,
+        name=name.strip(),
+        opens_at=opens_at,
+        closes_at=closes_at,
+        created_by_id=by.id if by else None,
+    )
+    survey_round.round_groups = [RoundGroup(council_id=council.id, group_id=g.id) for g in groups]
+    session.add(survey_round)
+    session.flush()
+    return survey_round
+
+
+def open_rounds_for(session: Session, participant: Participant, now: datetime) -> list[SurveyRound]:
+    """Rounds open now for the child's group."""
+    return list(
+        session.scalars(
+            select(SurveyRound)
+            .join(RoundGroup, RoundGroup.round_id == SurveyRound.id)
+            .where(
+                RoundGroup.group_id == participant.group_id,
+                SurveyRound.opens_at <= now,
+                SurveyRound.closes_at > now,
+            )
+            .order_by(SurveyRound.opens_at)
+        )
+    )
+
+
+def round_for_child(session: Session, round_id: int, participant: Participant) -> SurveyRound | None:
+    """The round if the child's group takes part (open or not); otherwise None."""
+    return session.scalar(
+        select(SurveyRound)
+        .join(RoundGroup, RoundGroup.round_id == SurveyRound.id)
+        .where(SurveyRound.id == round_id, RoundGroup.group_id == participant.group_id)
+    )
+
+
+def find_response(session: Session, survey_round: SurveyRound, participant: Participant) -> Response | None:
+    return session.scalar(
+        select(Response).where(
+            Response.round_id == survey_round.id, Response.participant_id == participant.id
+        )
+    )
+
+
+def start_response(
+    session: Session, survey_round: SurveyRound, participant: Participant, language: str
+) -> Response:
+    """The child's response in this round, created once however often they tap Start."""
+    existing = find_response(session, survey_round, participant)
+    if existing is not None:
+        return existing
+    response = Response(
+        council_id=participant.council_id,
+        round_id=survey_round.id,
+        group_id=participant.group_id,
+        participant_id=participant.id,
+        question_set_id=survey_round.question_set_id,
+        language=language,
+    )
+    try:
+        with session.begin_nested():
+            session.add(response)
+    except IntegrityError:  # a second tap raced the first: use the row it made
+        found = find_response(session, survey_round, participant)
+        assert found is not None
+        return found
+    return response
+
+
+def applicable_questions(question_set: QuestionSet, answers: dict[str, Answer]) -> list[Question]:
+    """The questions this child is asked, given what they answered so far (show_if)."""
+    shown = []
+    for question in question_set.questions:
+        rule = question.show_if
+        if rule:
+            earlier = answers.get(rule["question"])
+            if earlier is None or earlier.choice not in rule["in"]:
+                continue
+        shown.append(question)
+    return shown
+
+
+@dataclass(frozen=True)
+class PreparedAnswer:
+    """An answer checked and classified before any database write begins."""
+
+    question: Question
+    status: AnswerStatus
+    choice: str | None
+    text: str | None
+    triage: TriageResult | None
+    suggestions: list[TagSuggestion]
+
+
+def prepare_answer(question: Question, action: str, choice: str | None, text: str | None) -> PreparedAnswer:
+    """Check what the child sent and run triage and tagging on free text (no database)."""
+    if action == "skip":
+        return PreparedAnswer(question, AnswerStatus.SKIPPED, None, None, None, [])
+    if action == "prefer_not":
+        return PreparedAnswer(question, AnswerStatus.PREFER_NOT, None, None, None, [])
+    if question.kind is QuestionKind.CHOICE:
+        if not choice:
+            raise SurveyError("choose")
+        if choice not in question.choice_values:
+            raise SurveyError("invalid")
+        return PreparedAnswer(question, AnswerStatus.ANSWERED, choice, None, None, [])
+    cleaned = (text or "").replace("\x00", "").strip()
+    if not cleaned:
+        raise SurveyError("write")
+    if len(cleaned) > MAX_TEXT:
+        raise SurveyError("too_long")
+    return PreparedAnswer(
+        question,
+        AnswerStatus.ANSWERED,
+        None,
+        cleaned,
+        triage(cleaned),
+        tagging.default_tagger().suggest(cleaned),
+    )
+
+
+def save_answer(
+    session: Session,
+    response: Response,
+    prepared: PreparedAnswer,
+    participant: Participant,
+    next_position: int | None,
+) -> tuple[Answer, SafeguardingAlert | None]:
+    """Keep the answer (a resend updates it) and, for free text, raise any alert and tags."""
+    now = utcnow()
+    answer = _upsert_answer(session, response, prepared, now)
+    response.updated_at = now
+    if next_position is not None:
+        response.current_position = next_position
+    alert = None
+    if prepared.text is not None:
+        alert = _alert_once(session, answer, prepared, participant, now)
+        tagging.withdraw_pending_suggestions(session, SubjectType.SURVEY_ANSWER, answer.id)
+        tagging.suggest_tags(
+            session,
+            council_id=response.council_id,
+            subject_type=SubjectType.SURVEY_ANSWER,
+            subject_id=answer.id,
+            text=prepared.text,
+            suggestions=prepared.suggestions,
+        )
+    return answer, alert
+
+
+def _upsert_answer(session: Session, response: Response, prepared: PreparedAnswer, now: datetime) -> Answer:
+    existing = _answer_for(session, response.id, prepared.question.key)
+    if existing is None:
+        answer = Answer(
+            council_id=response.council_id,
+            response_id=response.id,
+            question_id=prepared.question.id,
+            question_key=prepared.question.key,
+            status=prepared.status,
+            choice=prepared.choice,
+            text=prepared.text,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(answer)
+            return answer
+        except IntegrityError:  # a double tap inserted it first: update that row instead
+            existing = _answer_for(session, response.id, prepared.question.key)
+            assert existing is not None
+    existing.status = prepared.status
+    existing.choice = prepared.choice
+    existing.text = prepared.text
+    existing.updated_at = now
+    session.flush()
+    return existing
+
+
+def _answer_for(session: Session, response_id: int, key: str) -> Answer | None:
+    return session.scalar(
+        select(Answer).where(Answer.response_id == response_id, Answer.question_key == key)
+    )
+
+
+def _alert_once(
+    session: Session,
+    answer: Answer,
+    prepared: PreparedAnswer,
+    participant: Participant,
+    now: datetime,
+) -> SafeguardingAlert | None:
+    """One alert per distinct text: a resend of the same words does not alert twice."""
+    if prepared.triage is None or prepared.text is None:
+        return None
+    already = session.scalar(
+        select(SafeguardingAlert).where(
+            SafeguardingAlert.subject_type == SubjectType.SURVEY_ANSWER,
+            SafeguardingAlert.subject_id == answer.id,
+            SafeguardingAlert.text == prepared.text,
+        )
+    )
+    if already is not None:
+        return already
+    return safeguarding.raise_alert_if_needed(
+        session,
+        council_id=participant.council_id,
+        group_id=participant.group_id,
+        participant_id=participant.id,
+        subject_type=SubjectType.SURVEY_ANSWER,
+        subject_id=answer.id,
+        text=prepared.text,
+        now=now,
+        result=prepared.triage,
+    )
+
+
+def submit(session: Session, response: Response) -> None:
+    """Mark the response sent; sending again changes nothing."""
+    if response.status is ResponseStatus.SUBMITTED:
+        return
+    response.status = ResponseStatus.SUBMITTED
+    response.submitted_at = utcnow()
+    session.flush()

@@ -1,0 +1,374 @@
+"""The survey on a phone, one question a page, and staff opening rounds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import segno
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from participation.access import child_required, role_required
+from participation.accounts.models import Role
+from participation.councils.models import Group, Participant
+from participation.councils.services import current_participant, groups_for_staff
+from participation.db import db, utcnow
+from surveys import services
+from surveys.forms import RoundForm
+from surveys.models import Answer, Question, Response, ResponseStatus, RoundGroup, SurveyRound
+from surveys.question_sets import latest_versions
+
+bp = Blueprint("surveys", __name__, template_folder="templates")
+
+LONDON = ZoneInfo("Europe/London")
+STAFF = (Role.ADMIN, Role.PARTICIPATION_WORKER)
+
+ERRORS = {
+    "choose": lambda: _("Choose an answer, or tap Skip."),
+    "invalid": lambda: _("That answer is not one of the choices. Please choose again."),
+    "write": lambda: _("Write something, or tap Skip."),
+    "too_long": lambda: _("That is a bit long. Please make it shorter."),
+}
+
+
+def _child() -> Participant:
+    participant = current_participant()
+    assert participant is not None  # child_required made sure
+    return participant
+
+
+def _language(survey_round: SurveyRound) -> str:
+    locale = str(get_locale() or "en").split("_")[0]
+    return locale if locale in survey_round.question_set.languages else "en"
+
+
+def _round_or_404(round_id: int) -> SurveyRound:
+    found = services.round_for_child(db.session, round_id, _child())
+    if found is None:
+        abort(404)
+    return found
+
+
+def _closed_page(survey_round: SurveyRound) -> tuple[str, int]:
+    return render_template("surveys/closed.html", survey_round=survey_round), 410
+
+
+def _answers(response: Response | None) -> dict[str, Answer]:
+    return {a.question_key: a for a in response.answers} if response else {}
+
+
+def _question_url(survey_round: SurveyRound, question: Question | None) -> str:
+    if question is None:
+        return url_for(".end", round_id=survey_round.id)
+    return url_for(".question", round_id=survey_round.id, position=question.position)
+
+
+def child_home_section(participant: Participant) -> dict[str, Any]:
+    """What the child's start page shows about surveys."""
+    rounds = services.open_rounds_for(db.session, participant, utcnow())
+    responses = {
+        r.round_id: r
+        for r in db.session.scalars(
+            select(Response).where(Response.participant_id == participant.id)
+        )
+    }
+    return {"template": "surveys/_child_home.html", "rounds": rounds, "responses": responses}
+
+
+@bp.get("/survey/<int:round_id>")
+@child_required
+def welcome(round_id: int) -> Any:
+    """Who sees the answers, and that any question can be skipped."""
+    survey_round = _round_or_404(round_id)
+    response = services.find_response(db.session, survey_round, _child())
+    if response is not None and response.status is ResponseStatus.SUBMITTED:
+        return redirect(url_for(".thanks", round_id=round_id))
+    if not survey_round.is_open(utcnow()):
+        return _closed_page(survey_round)
+    lang = _language(survey_round)
+    return render_template(
+        "surveys/welcome.html",
+        survey_round=survey_round,
+        qs=survey_round.question_set,
+        lang=lang,
+        started=response is not None and bool(response.answers),
+    )
+
+
+@bp.post("/survey/<int:round_id>/start")
+@child_required
+def start(round_id: int) -> Any:
+    """Start, or carry on from where the child was."""
+    survey_round = _round_or_404(round_id)
+    if not survey_round.is_open(utcnow()):
+        return _closed_page(survey_round)
+    response = services.start_response(db.session, survey_round, _child(), _language(survey_round))
+    db.session.commit()
+    shown = services.applicable_questions(survey_round.question_set, _answers(response))
+    current = next((q for q in shown if q.position >= response.current_position), None)
+    return redirect(_question_url(survey_round, current))
+
+
+def _render_question(
+    survey_round: SurveyRound,
+    response: Response,
+    question: Question,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    sent: dict[str, str] | None = None,
+) -> tuple[str, int]:
+    answers = _answers(response)
+    shown = services.applicable_questions(survey_round.question_set, answers)
+    index = next(i for i, q in enumerate(shown) if q.key == question.key)
+    previous = shown[index - 1] if index > 0 else None
+    saved = answers.get(question.key)
+    return render_template(
+        "surveys/question.html",
+        survey_round=survey_round,
+        qs=survey_round.question_set,
+        question=question,
+        lang=response.language if response.language in survey_round.question_set.languages else "en",
+        number=index + 1,
+        total=len(shown),
+        back_url=_question_url(survey_round, previous) if previous else url_for(".welcome", round_id=survey_round.id),
+        chosen=(sent or {}).get("choice", saved.choice if saved else None),
+        written=(sent or {}).get("text", saved.text if saved and saved.text else ""),
+        error=error,
+        band=survey_round.question_set.age_band.value,
+    ), status
+
+
+def _load(round_id: int, position: int) -> tuple[SurveyRound, Response, Question] | Any:
+    survey_round = _round_or_404(round_id)
+    response = services.find_response(db.session, survey_round, _child())
+    if response is None:
+        return redirect(url_for(".welcome", round_id=round_id))
+    question_set = response_question_set(response, survey_round)
+    question = next((q for q in question_set.questions if q.position == position), None)
+    if question is None:
+        abort(404)
+    return survey_round, response, question
+
+
+def response_question_set(response: Response, survey_round: SurveyRound) -> Any:
+    # A response keeps the version it began with, even if the round's set changed since.
+    if response.question_set_id == survey_round.question_set_id:
+        return survey_round.question_set
+    from surveys.models import QuestionSet
+
+    return db.session.get(QuestionSet, response.question_set_id)
+
+
+@bp.get("/survey/<int:round_id>/q/<int:position>")
+@child_required
+def question(round_id: int, position: int) -> Any:
+    """One question, with what the child already said filled in."""
+    loaded = _load(round_id, position)
+    if not isinstance(loaded, tuple):
+        return loaded
+    survey_round, response, found = loaded
+    if response.status is ResponseStatus.SUBMITTED:
+        return redirect(url_for(".thanks", round_id=round_id))
+    if not survey_round.is_open(utcnow()):
+        return _closed_page(survey_round)
+    shown = services.applicable_questions(survey_round.question_set, _answers(response))
+    if found.key not in {q.key for q in shown}:
+        later = next((q for q in shown if q.position > position), None)
+        return redirect(_question_url(survey_round, later))
+    return _render_question(survey_round, response, found)
+
+
+@bp.post("/survey/<int:round_id>/q/<int:position>")
+@child_required
+def answer(round_id: int, position: int) -> Any:
+    """Save this answer (every page saves), then go to the next question."""
+    loaded = _load(round_id, position)
+    if not isinstance(loaded, tuple):
+        return loaded
+    survey_round, response, found = loaded
+    if not survey_round.is_open(utcnow()):
+        return _closed_page(survey_round)
+    action = request.form.get("action", "next")
+    sent = {"choice": request.form.get("choice", ""), "text": request.form.get("text", "")}
+    try:
+        # Checked, triaged and tagged before the write transaction begins.
+        prepared = services.prepare_answer(found, action, sent["choice"] or None, sent["text"])
+    except services.SurveyError as error:
+        return _render_question(
+            survey_round, response, found, error=ERRORS[str(error)](), status=422, sent=sent
+        )
+    answers = _answers(response)
+    participant = _child()
+    try:
+        saved, alert = services.save_answer(db.session, response, prepared, participant, None)
+        answers[found.key] = saved
+        shown = services.applicable_questions(survey_round.question_set, answers)
+        index = next(i for i, q in enumerate(shown) if q.key == found.key)
+        following = shown[index + 1] if index + 1 < len(shown) else None
+        response.current_position = following.position if following else found.position + 1
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+        current_app.logger.exception("could not save a survey answer")
+        return _render_question(
+            survey_round,
+            response,
+            found,
+            error=_("Not saved yet: we could not reach our computer. Please try again in a moment."),
+            status=503,
+            sent=sent,
+        )
+    next_url = _question_url(survey_round, following)
+    if alert is not None:
+        return redirect(url_for("safeguarding.child_help", alert_id=alert.id, next=next_url))
+    return redirect(next_url)
+
+
+@bp.get("/survey/<int:round_id>/end")
+@child_required
+def end(round_id: int) -> Any:
+    """The last page: send the answers."""
+    survey_round = _round_or_404(round_id)
+    response = services.find_response(db.session, survey_round, _child())
+    if response is None:
+        return redirect(url_for(".welcome", round_id=round_id))
+    if response.status is ResponseStatus.SUBMITTED:
+        return redirect(url_for(".thanks", round_id=round_id))
+    if not survey_round.is_open(utcnow()):
+        return _closed_page(survey_round)
+    shown = services.applicable_questions(survey_round.question_set, _answers(response))
+    return render_template(
+        "surveys/end.html",
+        survey_round=survey_round,
+        back_url=_question_url(survey_round, shown[-1]) if shown else url_for(".welcome", round_id=round_id),
+    )
+
+
+@bp.post("/survey/<int:round_id>/submit")
+@child_required
+def submit(round_id: int) -> Any:
+    """Send the answers; sending twice is the same as once."""
+    survey_round = _round_or_404(round_id)
+    response = services.find_response(db.session, survey_round, _child())
+    if response is None:
+        return redirect(url_for(".welcome", round_id=round_id))
+    if response.status is not ResponseStatus.SUBMITTED and not survey_round.is_open(utcnow()):
+        return _closed_page(survey_round)
+    services.submit(db.session, response)
+    db.session.commit()
+    return redirect(url_for(".thanks", round_id=round_id))
+
+
+@bp.get("/survey/<int:round_id>/thanks")
+@child_required
+def thanks(round_id: int) -> str:
+    """Thank you, and where to see what changes."""
+    survey_round = _round_or_404(round_id)
+    return render_template("surveys/thanks.html", survey_round=survey_round)
+
+
+# Staff ---------------------------------------------------------------------------------
+
+
+def _local_midnight(day: Any, end_of_day: bool = False) -> datetime:
+    moment = datetime.combine(day + timedelta(days=1) if end_of_day else day, time(0), tzinfo=LONDON)
+    return moment.astimezone(UTC)
+
+
+@bp.get("/staff/rounds")
+@role_required(*STAFF)
+def rounds() -> str:
+    """Survey rounds of this council, newest first, with how many children took part."""
+    rows = db.session.execute(
+        select(
+            SurveyRound,
+            func.count(Response.id),
+            func.count(Response.submitted_at),
+        )
+        .outerjoin(Response, Response.round_id == SurveyRound.id)
+        .where(SurveyRound.council_id == current_user.council_id)
+        .group_by(SurveyRound.id)
+        .order_by(SurveyRound.opens_at.desc())
+    ).all()
+    return render_template("surveys/rounds.html", rows=rows, now=utcnow())
+
+
+@bp.route("/staff/rounds/new", methods=["GET", "POST"])
+@role_required(*STAFF)
+def new_round() -> Any:
+    """Open a question set for some groups, with dates."""
+    form = RoundForm()
+    sets = latest_versions(db.session)
+    groups = groups_for_staff(db.session, current_user)
+    form.question_set.choices = [(str(s.id), f"{s.title['en']} (v{s.version})") for s in sets]
+    form.groups.choices = [(str(g.id), f"{g.name} ({g.age_band.label})") for g in groups]
+    if form.validate_on_submit():
+        chosen_set = next(s for s in sets if str(s.id) == form.question_set.data)
+        chosen_groups = [g for g in groups if str(g.id) in (form.groups.data or [])]
+        try:
+            created = services.open_round(
+                db.session,
+                current_user.council,
+                name=form.name.data or "",
+                question_set=chosen_set,
+                groups=chosen_groups,
+                opens_at=_local_midnight(form.opens_on.data),
+                closes_at=_local_midnight(form.closes_on.data, end_of_day=True),
+                by=current_user._get_current_object(),
+            )
+        except services.SurveyError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Round opened."), "success")
+            return redirect(url_for(".round_detail", round_id=created.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("surveys/new_round.html", form=form), status
+
+
+@bp.get("/staff/rounds/<int:round_id>")
+@role_required(*STAFF)
+def round_detail(round_id: int) -> str:
+    """A round: dates, and for each group its join link and QR code."""
+    found = db.session.scalar(
+        select(SurveyRound).where(
+            SurveyRound.id == round_id, SurveyRound.council_id == current_user.council_id
+        )
+    )
+    if found is None:
+        abort(404)
+    counts = dict(
+        db.session.execute(
+            select(Response.group_id, func.count(Response.id))
+            .where(Response.round_id == found.id)
+            .group_by(Response.group_id)
+        ).tuples().all()
+    )
+    entries = []
+    for round_group in sorted(found.round_groups, key=lambda rg: rg.group.name):
+        group: Group = round_group.group
+        code = group.current_join_code
+        link = url_for("councils.join_link", code=code.code, _external=True) if code else None
+        qr = segno.make(link, error="m").svg_data_uri(scale=5, border=2) if link else None
+        entries.append(
+            {"group": group, "code": code, "link": link, "qr": qr, "responses": counts.get(group.id, 0)}
+        )
+    return render_template("surveys/round.html", survey_round=found, entries=entries, now=utcnow())
+
+
+def register(app: Any) -> None:
+    """Add the blueprint and the child's start-page section."""
+    app.register_blueprint(bp)
+    app.extensions.setdefault("child_home_sections", []).append(child_home_section)
+
+
+__all__ = ["RoundGroup", "bp", "register"]
