@@ -81,6 +81,31 @@ def _demo_alerts(session: Session, council: Council) -> None:
         )
 
 
+def _demo_rounds(session: Session, council: Council) -> None:
+    """Load the question sets and open this year's survey for every group, by age band."""
+    from datetime import timedelta
+
+    from participation.db import utcnow
+    from surveys.question_sets import latest_versions, load_all
+    from surveys.services import open_round
+
+    load_all(session)
+    by_band = {s.age_band: s for s in latest_versions(session)}
+    groups = list(session.scalars(select(Group).where(Group.council_id == council.id)))
+    for band, question_set in by_band.items():
+        members = [g for g in groups if g.age_band is band]
+        if members:
+            open_round(
+                session,
+                council,
+                name=f"Annual survey {utcnow().year}: {band.value}",
+                question_set=question_set,
+                groups=members,
+                opens_at=utcnow() - timedelta(days=1),
+                closes_at=utcnow() + timedelta(days=60),
+            )
+
+
 def load_demo_data(session: Session) -> DemoResult:
     """Create the demo council once; later runs report what is there."""
     load_catalogue(session)
@@ -101,6 +126,7 @@ def load_demo_data(session: Session) -> DemoResult:
                 roles=roles,
             )
         _demo_alerts(session, council)
+        _demo_rounds(session, council)
     result = DemoResult(council=council, created=created)
     for group in session.scalars(
         select(Group).where(Group.council_id == council.id).order_by(Group.id)

@@ -367,8 +367,12 @@ def round_detail(round_id: int) -> str:
 
 def register(app: Any) -> None:
     """Add the blueprint and the child's start-page section."""
+    from surveys.cli import rounds_cli, surveys_cli
+
     app.register_blueprint(bp)
     app.extensions.setdefault("child_home_sections", []).append(child_home_section)
+    app.cli.add_command(surveys_cli)
+    app.cli.add_command(rounds_cli)
 
 
 __all__ = ["RoundGroup", "bp", "register"]

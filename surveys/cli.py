@@ -1,0 +1,87 @@
+"""`flask --app wsgi surveys load` and `flask --app wsgi rounds open`."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from participation.councils.models import Council, Group
+from participation.db import db
+from surveys import question_sets, services
+
+surveys_cli = AppGroup("surveys", help="Question sets.")
+rounds_cli = AppGroup("rounds", help="Survey rounds.")
+LONDON = ZoneInfo("Europe/London")
+
+
+@surveys_cli.command("load")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None)
+def load(directory: Path | None) -> None:
+    """Load question set files; changed content becomes a new version."""
+    try:
+        loaded = question_sets.load_all(db.session, directory or question_sets.QUESTION_SETS_DIR)
+    except question_sets.QuestionSetError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    for question_set, new in loaded:
+        state = "new version" if new else "unchanged"
+        click.echo(f"{question_set.key}: version {question_set.version} ({state}, {len(question_set.questions)} questions)")
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
+
+
+@rounds_cli.command("open")
+@click.option("--council", "council_slug", required=True)
+@click.option("--question-set", "set_key", required=True, help="e.g. ages-8-11 (its newest version)")
+@click.option("--group", "group_names", multiple=True, required=True)
+@click.option("--name", required=True)
+@click.option("--opens", type=click.DateTime(["%Y-%m-%d"]), default=None, help="default: today")
+@click.option("--closes", type=click.DateTime(["%Y-%m-%d"]), required=True, help="last day, inclusive")
+def open_round(
+    council_slug: str,
+    set_key: str,
+    group_names: tuple[str, ...],
+    name: str,
+    opens: datetime | None,
+    closes: datetime,
+) -> None:
+    """Open the newest version of a question set for some groups, with dates."""
+    council = db.session.scalar(select(Council).where(Council.slug == council_slug.lower()))
+    if council is None:
+        raise click.ClickException(f"no council with slug {council_slug!r}")
+    chosen = next((s for s in question_sets.latest_versions(db.session) if s.key == set_key), None)
+    if chosen is None:
+        raise click.ClickException(f"no question set {set_key!r}: run `flask surveys load` first")
+    groups = list(
+        db.session.scalars(
+            select(Group).where(Group.council_id == council.id, Group.name.in_(group_names))
+        )
+    )
+    missing = set(group_names) - {g.name for g in groups}
+    if missing:
+        raise click.ClickException(f"no such group(s): {', '.join(sorted(missing))}")
+    try:
+        created = services.open_round(
+            db.session,
+            council,
+            name=name,
+            question_set=chosen,
+            groups=groups,
+            opens_at=_midnight((opens or datetime.now(LONDON)).date()),
+            closes_at=_midnight(closes.date() + timedelta(days=1)),
+        )
+    except services.SurveyError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"Round {created.id} '{created.name}' open for {', '.join(g.name for g in groups)}.")
+    for group in groups:
+        code = group.current_join_code
+        if code:
+            click.echo(f"  {group.name}: join code {code.display}, link /j/{code.code}")
