@@ -51,7 +51,7 @@ class DefaultConfig:
     # Language.
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "Europe/London"
-    LANGUAGES = {"en": "English", "ar": "العربية"}
+    LANGUAGES = {"en": "English", "ar": "العربية", "ps": "پښتو"}
 
     # Councillors never see counts under this.
     SMALL_NUMBER_THRESHOLD = 10

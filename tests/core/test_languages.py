@@ -49,3 +49,25 @@ def test_the_help_page_is_in_arabic_for_an_arabic_speaker(client, csrf):
     client.post("/language", data={"language": "ar", "next": "/help", "csrf_token": csrf()})
     page = client.get("/help").get_data(as_text=True)
     assert "المساعدة هنا" in page and 'dir="rtl"' in page
+
+
+def test_pashto_is_offered_and_runs_right_to_left(client, csrf):
+    assert "پښتو" in client.get("/join").get_data(as_text=True)
+    client.post("/language", data={"language": "ps", "next": "/join", "csrf_token": csrf()})
+    page = client.get("/join").get_data(as_text=True)
+    assert '<html lang="ps" dir="rtl">' in page and "خپلې ډلې سره یوځای شئ" in page
+
+
+def test_every_drafted_translation_is_marked_for_review():
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parents[2] / "participation" / "translations"
+    for locale in ("ar", "ps"):
+        with (root / locale / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+            catalogue = read_po(fh, locale=locale)
+        drafted = [m for m in catalogue if m.id and m.string]
+        assert drafted, locale
+        for message in drafted:
+            assert "awaiting review: machine-drafted" in message.user_comments, message.id
