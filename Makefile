@@ -36,7 +36,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP) translations
-	@echo "No benchmarks yet: they arrive with the survey flow (see BENCHMARKS.md)."
+	$(BIN)/python benchmarks/survey_bench.py
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3*

@@ -362,3 +362,17 @@ class PhraseMatcher:
 def _deletions(word: str) -> Iterator[str]:
     for i in range(len(word)):
         yield word[:i] + word[i + 1 :]
+
+
+class PatternIndex:
+    """Numbers each distinct pattern once, in order of first use (call it with a pattern)."""
+
+    def __init__(self) -> None:
+        self.patterns: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def __call__(self, pattern: str) -> int:
+        if pattern not in self._index:
+            self._index[pattern] = len(self.patterns)
+            self.patterns.append(pattern)
+        return self._index[pattern]

@@ -30,7 +30,10 @@ def load(directory: Path | None) -> None:
     db.session.commit()
     for question_set, new in loaded:
         state = "new version" if new else "unchanged"
-        click.echo(f"{question_set.key}: version {question_set.version} ({state}, {len(question_set.questions)} questions)")
+        click.echo(
+            f"{question_set.key}: version {question_set.version} "
+            f"({state}, {len(question_set.questions)} questions)"
+        )
 
 
 def _midnight(day: date) -> datetime:
@@ -39,11 +42,15 @@ def _midnight(day: date) -> datetime:
 
 @rounds_cli.command("open")
 @click.option("--council", "council_slug", required=True)
-@click.option("--question-set", "set_key", required=True, help="e.g. ages-8-11 (its newest version)")
+@click.option(
+    "--question-set", "set_key", required=True, help="e.g. ages-8-11 (its newest version)"
+)
 @click.option("--group", "group_names", multiple=True, required=True)
 @click.option("--name", required=True)
 @click.option("--opens", type=click.DateTime(["%Y-%m-%d"]), default=None, help="default: today")
-@click.option("--closes", type=click.DateTime(["%Y-%m-%d"]), required=True, help="last day, inclusive")
+@click.option(
+    "--closes", type=click.DateTime(["%Y-%m-%d"]), required=True, help="last day, inclusive"
+)
 def open_round(
     council_slug: str,
     set_key: str,

@@ -16,11 +16,18 @@ class RoundForm(FlaskForm):
     name = StringField(
         _l("Name of the round"),
         filters=[strip_filter],
-        validators=[DataRequired(_l("Enter a name, for example Annual survey 2026")), Length(max=120)],
+        validators=[
+            DataRequired(_l("Enter a name, for example Annual survey 2026")),
+            Length(max=120),
+        ],
     )
     question_set = SelectField(_l("Question set"), validators=[DataRequired()])
-    groups = MultiCheckboxField(_l("Groups"), validators=[DataRequired(_l("Choose at least one group"))])
-    opens_on = DateField(_l("Opens on"), default=date.today, validators=[DataRequired(_l("Enter the opening date"))])
+    groups = MultiCheckboxField(
+        _l("Groups"), validators=[DataRequired(_l("Choose at least one group"))]
+    )
+    opens_on = DateField(
+        _l("Opens on"), default=date.today, validators=[DataRequired(_l("Enter the opening date"))]
+    )
     closes_on = DateField(
         _l("Closes at the end of"),
         default=lambda: date.today() + timedelta(days=42),

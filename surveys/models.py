@@ -123,7 +123,9 @@ class SurveyRound(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     question_set: Mapped[QuestionSet] = relationship(lazy="joined")
-    round_groups: Mapped[list[RoundGroup]] = relationship(back_populates="survey_round", lazy="selectin")
+    round_groups: Mapped[list[RoundGroup]] = relationship(
+        back_populates="survey_round", lazy="selectin"
+    )
 
     def is_open(self, now: datetime) -> bool:
         return self.opens_at <= now < self.closes_at

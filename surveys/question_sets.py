@@ -56,7 +56,9 @@ def read_question_set(path: Path) -> dict[str, Any]:
         show_if = question.get("show_if")
         if show_if:
             earlier = seen.get(show_if["question"])
-            if earlier is None or not set(show_if["in"]) <= {c["value"] for c in earlier.get("choices", [])}:
+            if earlier is None or not set(show_if["in"]) <= {
+                c["value"] for c in earlier.get("choices", [])
+            }:
                 raise QuestionSetError(f"{where}: {key} show_if must name an earlier choice")
         seen[key] = question
     return data
@@ -71,7 +73,9 @@ def load_question_set(session: Session, data: dict[str, Any]) -> tuple[QuestionS
     """Store the content as a version of its set; returns (version row, whether it is new)."""
     digest = content_hash(data)
     existing = session.scalar(
-        select(QuestionSet).where(QuestionSet.key == data["key"], QuestionSet.content_hash == digest)
+        select(QuestionSet).where(
+            QuestionSet.key == data["key"], QuestionSet.content_hash == digest
+        )
     )
     if existing is not None:
         return existing, False
@@ -111,9 +115,13 @@ def load_question_set(session: Session, data: dict[str, Any]) -> tuple[QuestionS
     return question_set, True
 
 
-def load_all(session: Session, directory: Path = QUESTION_SETS_DIR) -> list[tuple[QuestionSet, bool]]:
+def load_all(
+    session: Session, directory: Path = QUESTION_SETS_DIR
+) -> list[tuple[QuestionSet, bool]]:
     """Load every question set file in ``directory``."""
-    return [load_question_set(session, read_question_set(p)) for p in sorted(directory.glob("*.yaml"))]
+    return [
+        load_question_set(session, read_question_set(p)) for p in sorted(directory.glob("*.yaml"))
+    ]
 
 
 def latest_versions(session: Session) -> list[QuestionSet]:

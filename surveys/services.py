@@ -87,7 +87,9 @@ def open_rounds_for(session: Session, participant: Participant, now: datetime) -
     )
 
 
-def round_for_child(session: Session, round_id: int, participant: Participant) -> SurveyRound | None:
+def round_for_child(
+    session: Session, round_id: int, participant: Participant
+) -> SurveyRound | None:
     """The round if the child's group takes part (open or not); otherwise None."""
     return session.scalar(
         select(SurveyRound)
@@ -96,7 +98,9 @@ def round_for_child(session: Session, round_id: int, participant: Participant) -
     )
 
 
-def find_response(session: Session, survey_round: SurveyRound, participant: Participant) -> Response | None:
+def find_response(
+    session: Session, survey_round: SurveyRound, participant: Participant
+) -> Response | None:
     return session.scalar(
         select(Response).where(
             Response.round_id == survey_round.id, Response.participant_id == participant.id
@@ -154,7 +158,9 @@ class PreparedAnswer:
     suggestions: list[TagSuggestion]
 
 
-def prepare_answer(question: Question, action: str, choice: str | None, text: str | None) -> PreparedAnswer:
+def prepare_answer(
+    question: Question, action: str, choice: str | None, text: str | None
+) -> PreparedAnswer:
     """Check what the child sent and run triage and tagging on free text (no database)."""
     if action == "skip":
         return PreparedAnswer(question, AnswerStatus.SKIPPED, None, None, None, [])
@@ -209,7 +215,9 @@ def save_answer(
     return answer, alert
 
 
-def _upsert_answer(session: Session, response: Response, prepared: PreparedAnswer, now: datetime) -> Answer:
+def _upsert_answer(
+    session: Session, response: Response, prepared: PreparedAnswer, now: datetime
+) -> Answer:
     existing = _answer_for(session, response.id, prepared.question.key)
     if existing is None:
         answer = Answer(

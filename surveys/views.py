@@ -13,7 +13,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
-from werkzeug.wrappers import Response as WerkzeugResponse
 
 from participation.access import child_required, role_required
 from participation.accounts.models import Role
@@ -135,10 +134,14 @@ def _render_question(
         survey_round=survey_round,
         qs=survey_round.question_set,
         question=question,
-        lang=response.language if response.language in survey_round.question_set.languages else "en",
+        lang=response.language
+        if response.language in survey_round.question_set.languages
+        else "en",
         number=index + 1,
         total=len(shown),
-        back_url=_question_url(survey_round, previous) if previous else url_for(".welcome", round_id=survey_round.id),
+        back_url=_question_url(survey_round, previous)
+        if previous
+        else url_for(".welcome", round_id=survey_round.id),
         chosen=(sent or {}).get("choice", saved.choice if saved else None),
         written=(sent or {}).get("text", saved.text if saved and saved.text else ""),
         error=error,
@@ -222,7 +225,9 @@ def answer(round_id: int, position: int) -> Any:
             survey_round,
             response,
             found,
-            error=_("Not saved yet: we could not reach our computer. Please try again in a moment."),
+            error=_(
+                "Not saved yet: we could not reach our computer. Please try again in a moment."
+            ),
             status=503,
             sent=sent,
         )
@@ -248,7 +253,9 @@ def end(round_id: int) -> Any:
     return render_template(
         "surveys/end.html",
         survey_round=survey_round,
-        back_url=_question_url(survey_round, shown[-1]) if shown else url_for(".welcome", round_id=round_id),
+        back_url=_question_url(survey_round, shown[-1])
+        if shown
+        else url_for(".welcome", round_id=round_id),
     )
 
 
@@ -279,7 +286,9 @@ def thanks(round_id: int) -> str:
 
 
 def _local_midnight(day: Any, end_of_day: bool = False) -> datetime:
-    moment = datetime.combine(day + timedelta(days=1) if end_of_day else day, time(0), tzinfo=LONDON)
+    moment = datetime.combine(
+        day + timedelta(days=1) if end_of_day else day, time(0), tzinfo=LONDON
+    )
     return moment.astimezone(UTC)
 
 
@@ -351,7 +360,9 @@ def round_detail(round_id: int) -> str:
             select(Response.group_id, func.count(Response.id))
             .where(Response.round_id == found.id)
             .group_by(Response.group_id)
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     entries = []
     for round_group in sorted(found.round_groups, key=lambda rg: rg.group.name):
@@ -360,7 +371,13 @@ def round_detail(round_id: int) -> str:
         link = url_for("councils.join_link", code=code.code, _external=True) if code else None
         qr = segno.make(link, error="m").svg_data_uri(scale=5, border=2) if link else None
         entries.append(
-            {"group": group, "code": code, "link": link, "qr": qr, "responses": counts.get(group.id, 0)}
+            {
+                "group": group,
+                "code": code,
+                "link": link,
+                "qr": qr,
+                "responses": counts.get(group.id, 0),
+            }
         )
     return render_template("surveys/round.html", survey_round=found, entries=entries, now=utcnow())
 

@@ -85,7 +85,9 @@ def child_home() -> str:
     participant = services.current_participant()
     assert participant is not None
     # Feature packages (surveys, cards) add what the child can do here.
-    sections = [section(participant) for section in current_app.extensions.get("child_home_sections", [])]
+    sections = [
+        section(participant) for section in current_app.extensions.get("child_home_sections", [])
+    ]
     return render_template(
         "councils/child_home.html", participant=participant, form=ConfirmForm(), sections=sections
     )

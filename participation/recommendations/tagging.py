@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from participation.text import PhraseMatch, PhraseMatcher, Token, quote, tokenise
+from participation.text import PatternIndex, PhraseMatch, PhraseMatcher, Token, quote, tokenise
 
 __all__ = [
     "CodeScore",
@@ -89,14 +89,8 @@ class Tagger:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Tagger:
         """Compile a parsed vocabulary (the structure of ``vocabulary.yaml``)."""
-        patterns: list[str] = []
-        index: dict[str, int] = {}
-
-        def intern(pattern: str) -> int:
-            if pattern not in index:
-                index[pattern] = len(patterns)
-                patterns.append(pattern)
-            return index[pattern]
+        intern = PatternIndex()
+        patterns = intern.patterns
 
         masks = [intern(str(p)) for p in data.get("mask", [])]
         terms: list[_Term] = []

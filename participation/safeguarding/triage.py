@@ -25,7 +25,15 @@ from typing import Any
 
 import yaml
 
-from participation.text import Break, PhraseMatch, PhraseMatcher, Token, quote, tokenise
+from participation.text import (
+    Break,
+    PatternIndex,
+    PhraseMatch,
+    PhraseMatcher,
+    Token,
+    quote,
+    tokenise,
+)
 
 __all__ = ["REASONS", "Level", "Triage", "TriageResult", "triage"]
 
@@ -110,14 +118,8 @@ class Triage:
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         """Compile a parsed lexicon (the structure of ``lexicon.yaml``)."""
-        patterns: list[str] = []
-        index: dict[str, int] = {}
-
-        def intern(pattern: str) -> int:
-            if pattern not in index:
-                index[pattern] = len(patterns)
-                patterns.append(pattern)
-            return index[pattern]
+        intern = PatternIndex()
+        patterns = intern.patterns
 
         self._triggers: dict[int, list[_Trigger]] = {}
         reasons = data.get("reasons") or {}

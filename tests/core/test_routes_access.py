@@ -63,7 +63,9 @@ def test_every_route_declares_who_may_use_it(app):
 
 
 @pytest.mark.parametrize("role", ROLE_CHOICES, ids=lambda r: r.value if r else "anonymous")
-def test_get_routes_admit_exactly_the_declared_roles(app, client, login_as, group, alert, survey_round, role):
+def test_get_routes_admit_exactly_the_declared_roles(
+    app, client, login_as, group, alert, survey_round, role
+):
     user = login_as(role)
     checked = 0
     for rule in _routes(app):
@@ -72,7 +74,9 @@ def test_get_routes_admit_exactly_the_declared_roles(app, client, login_as, grou
         with app.test_request_context():
             access = rule_for(rule.endpoint)
         url = _url(
-            app, rule.endpoint, **_sample_args(rule.endpoint, rule.arguments, group, user, alert.id, survey_round.id)
+            app,
+            rule.endpoint,
+            **_sample_args(rule.endpoint, rule.arguments, group, user, alert.id, survey_round.id),
         )
         response = client.get(url)
         checked += 1
@@ -96,7 +100,9 @@ def test_get_routes_admit_exactly_the_declared_roles(app, client, login_as, grou
 
 
 @pytest.mark.parametrize("role", ROLE_CHOICES, ids=lambda r: r.value if r else "anonymous")
-def test_post_routes_refuse_roles_not_declared(app, client, login_as, group, alert, survey_round, csrf, role):
+def test_post_routes_refuse_roles_not_declared(
+    app, client, login_as, group, alert, survey_round, csrf, role
+):
     user = login_as(role)
     token = csrf()
     for rule in _routes(app):
@@ -109,7 +115,9 @@ def test_post_routes_refuse_roles_not_declared(app, client, login_as, group, ale
         ):
             continue  # allowed POSTs change things; their own tests cover them
         url = _url(
-            app, rule.endpoint, **_sample_args(rule.endpoint, rule.arguments, group, user, alert.id, survey_round.id)
+            app,
+            rule.endpoint,
+            **_sample_args(rule.endpoint, rule.arguments, group, user, alert.id, survey_round.id),
         )
         response = client.post(url, data={"csrf_token": token})
         if role is None:
@@ -127,7 +135,9 @@ def _row_counts(session):
 
 
 @pytest.mark.parametrize("role", [*Role, None], ids=lambda r: r.value if r else "anonymous")
-def test_no_get_request_changes_stored_data(app, client, login_as, group, alert, survey_round, db_tx, role):
+def test_no_get_request_changes_stored_data(
+    app, client, login_as, group, alert, survey_round, db_tx, role
+):
     user = login_as(role)
     before = _row_counts(db_tx)
     for rule in _routes(app):
@@ -135,7 +145,9 @@ def test_no_get_request_changes_stored_data(app, client, login_as, group, alert,
             url = _url(
                 app,
                 rule.endpoint,
-                **_sample_args(rule.endpoint, rule.arguments, group, user, alert.id, survey_round.id),
+                **_sample_args(
+                    rule.endpoint, rule.arguments, group, user, alert.id, survey_round.id
+                ),
             )
             client.get(url)
     assert _row_counts(db_tx) == before

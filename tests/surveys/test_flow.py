@@ -73,18 +73,24 @@ def test_skip_and_i_dont_want_to_say_are_kept_apart(child, post, survey_round, d
     _answer(post, survey_round, 1, action="skip")
     _answer(post, survey_round, 2, action="prefer_not")
     answers = _answers(db_tx)
-    assert answers["feel_safe"].status is AnswerStatus.SKIPPED and answers["feel_safe"].choice is None
+    assert (
+        answers["feel_safe"].status is AnswerStatus.SKIPPED and answers["feel_safe"].choice is None
+    )
     assert answers["came_alone"].status is AnswerStatus.PREFER_NOT
 
 
-def test_an_invalid_choice_gets_a_clear_message_and_keeps_other_answers(child, post, survey_round, db_tx):
+def test_an_invalid_choice_gets_a_clear_message_and_keeps_other_answers(
+    child, post, survey_round, db_tx
+):
     _start(post, survey_round)
     _answer(post, survey_round, 1, choice="sometimes")
     response = _answer(post, survey_round, 2, choice="maybe-not-a-choice")
     assert response.status_code == 422
     assert "That answer is not one of the choices" in response.get_data(as_text=True)
     missing = _answer(post, survey_round, 2)
-    assert missing.status_code == 422 and "Choose an answer, or tap Skip." in missing.get_data(as_text=True)
+    assert missing.status_code == 422 and "Choose an answer, or tap Skip." in missing.get_data(
+        as_text=True
+    )
     assert _answers(db_tx)["feel_safe"].choice == "sometimes"
 
 
@@ -108,7 +114,9 @@ def test_coming_back_later_resumes_where_the_child_was(app, child, post, post_as
     later = app.test_client()
     later.set_cookie(app.config["CHILD_COOKIE_NAME"], token)
     assert "Carry on" in later.get("/me").get_data(as_text=True)
-    resumed = post_as(later, f"/survey/{survey_round.id}/start", {}, page=f"/survey/{survey_round.id}")
+    resumed = post_as(
+        later, f"/survey/{survey_round.id}/start", {}, page=f"/survey/{survey_round.id}"
+    )
     assert resumed.headers["Location"] == _q(survey_round, 4)
     page = later.get(_q(survey_round, 4)).get_data(as_text=True)
     assert "3 of 3" in page
@@ -134,12 +142,15 @@ def test_free_text_that_worries_us_shows_help_at_once(child, post, survey_round,
 
 def test_free_text_is_tagged_for_a_worker_to_confirm(child, post, survey_round, db_tx):
     _start(post, survey_round)
-    response = _answer(post, survey_round, 4, text="my social worker keeps changing, i had 4 this year")
+    response = _answer(
+        post, survey_round, 4, text="my social worker keeps changing, i had 4 this year"
+    )
     assert response.headers["Location"] == f"/survey/{survey_round.id}/end"
     answer = _answers(db_tx)["school_words"]
     tags = db_tx.scalars(
         select(EvidenceTag).where(
-            EvidenceTag.subject_type == SubjectType.SURVEY_ANSWER, EvidenceTag.subject_id == answer.id
+            EvidenceTag.subject_type == SubjectType.SURVEY_ANSWER,
+            EvidenceTag.subject_id == answer.id,
         )
     ).all()
     assert {t.recommendation.code for t in tags} == {"WORKER-STABILITY"}
@@ -149,7 +160,9 @@ def test_free_text_is_tagged_for_a_worker_to_confirm(child, post, survey_round, 
 def test_empty_free_text_asks_again_or_skip(child, post, survey_round):
     _start(post, survey_round)
     response = _answer(post, survey_round, 4, text="   ")
-    assert response.status_code == 422 and "Write something, or tap Skip." in response.get_data(as_text=True)
+    assert response.status_code == 422 and "Write something, or tap Skip." in response.get_data(
+        as_text=True
+    )
 
 
 def test_sending_twice_is_one_submission(child, post, survey_round, db_tx):
@@ -174,7 +187,12 @@ def test_a_closed_round_says_so_and_keeps_what_was_given(child, post, survey_rou
     db_tx.flush()
     page = child.get(f"/survey/{survey_round.id}")
     assert page.status_code == 410 and "This survey is closed" in page.get_data(as_text=True)
-    late = _answer(post, survey_round, 2, choice="no", )
+    late = _answer(
+        post,
+        survey_round,
+        2,
+        choice="no",
+    )
     assert late.status_code == 410
     assert set(_answers(db_tx)) == {"feel_safe"}
 
@@ -183,7 +201,9 @@ def test_a_child_of_another_group_cannot_open_the_round(client, post, survey_rou
     from participation.councils.models import AgeBand, GroupKind
     from participation.councils.services import create_group
 
-    other = create_group(db_tx, council, name="Seniors", age_band=AgeBand.AGES_11_17, kind=GroupKind.CHILDREN_IN_CARE)
+    other = create_group(
+        db_tx, council, name="Seniors", age_band=AgeBand.AGES_11_17, kind=GroupKind.CHILDREN_IN_CARE
+    )
     post("/join", {"code": other.current_join_code.display})
     assert client.get(f"/survey/{survey_round.id}").status_code == 404
 

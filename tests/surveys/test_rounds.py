@@ -44,7 +44,10 @@ def test_a_response_keeps_the_version_it_answered(client, post, db_tx, survey_ro
     [
         (lambda d: d["questions"][1].update(key=d["questions"][0]["key"]), "repeated question key"),
         (lambda d: d["questions"][0].update(favourable=["never"]), "favourable"),
-        (lambda d: d["questions"][2].update(show_if={"question": "school_words", "in": ["x"]}), "show_if"),
+        (
+            lambda d: d["questions"][2].update(show_if={"question": "school_words", "in": ["x"]}),
+            "show_if",
+        ),
         (lambda d: d["languages"].remove("en"), "English"),
     ],
 )
@@ -59,7 +62,9 @@ def test_broken_question_sets_are_refused_with_a_reason(tmp_path, breakage, mess
         read_question_set(broken)
 
 
-def test_a_worker_opens_a_round_and_sees_the_link_and_qr_code(client, post, login_as, db_tx, group, question_set):
+def test_a_worker_opens_a_round_and_sees_the_link_and_qr_code(
+    client, post, login_as, db_tx, group, question_set
+):
     login_as(Role.PARTICIPATION_WORKER)
     page = client.get("/staff/rounds/new").get_data(as_text=True)
     assert "Test survey (v1)" in page and group.name in page
@@ -96,9 +101,12 @@ def test_closing_before_opening_is_refused(client, post, login_as, group, questi
 
 def test_rounds_open_on_the_command_line(app, db_tx, council, group, question_set):
     result = app.test_cli_runner().invoke(
-        args=["rounds", "open", "--council", "test", "--question-set", "test-set", "--group", group.name,
-              "--name", "CLI round", "--opens", "2026-11-23", "--closes", "2026-12-31"],
-    )  # fmt: skip
+        args=[
+            *("rounds", "open", "--council", "test", "--question-set", "test-set"),
+            *("--group", group.name, "--name", "CLI round"),
+            *("--opens", "2026-11-23", "--closes", "2026-12-31"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert group.current_join_code.display in result.output
     created = db_tx.scalar(select(SurveyRound).where(SurveyRound.name == "CLI round"))
