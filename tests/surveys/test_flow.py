@@ -221,3 +221,16 @@ def test_the_pages_need_no_javascript(child, post, survey_round):
     page = child.get(_q(survey_round, 1)).get_data(as_text=True)
     assert '<form method="post"' in page and page.count("<script") == 1  # only the optional app.js
     assert 'type="submit" name="action" value="skip"' in page
+
+
+def test_a_question_page_with_its_assets_stays_small(child, post, survey_round):
+    import re
+
+    _start(post, survey_round)
+    page = child.get(_q(survey_round, 1))
+    html = page.get_data(as_text=True)
+    assets = sorted(set(re.findall(r'(?:href|src)="(/static/[^"]+)"', html)))
+    total = len(page.data) + sum(len(child.get(asset).data) for asset in assets)
+    assert assets and total <= 30 * 1024
+    assert not re.search(r'(?:href|src|action)="(?:https?:)?//', html)
+    assert "plotly" not in html.lower()
