@@ -296,15 +296,24 @@ def _local_midnight(day: Any, end_of_day: bool = False) -> datetime:
 @role_required(*STAFF)
 def rounds() -> str:
     """Survey rounds of this council, newest first, with how many children took part."""
+    counts = (
+        select(
+            Response.round_id,
+            func.count(Response.id).label("started"),
+            func.count(Response.submitted_at).label("sent"),
+        )
+        .where(Response.council_id == current_user.council_id)
+        .group_by(Response.round_id)
+        .subquery()
+    )
     rows = db.session.execute(
         select(
             SurveyRound,
-            func.count(Response.id),
-            func.count(Response.submitted_at),
+            func.coalesce(counts.c.started, 0),
+            func.coalesce(counts.c.sent, 0),
         )
-        .outerjoin(Response, Response.round_id == SurveyRound.id)
+        .outerjoin(counts, counts.c.round_id == SurveyRound.id)
         .where(SurveyRound.council_id == current_user.council_id)
-        .group_by(SurveyRound.id)
         .order_by(SurveyRound.opens_at.desc())
     ).all()
     return render_template("surveys/rounds.html", rows=rows, now=utcnow())
