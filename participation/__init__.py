@@ -66,9 +66,11 @@ def register_blueprints(app: Flask) -> None:
     for bp in (core_bp, accounts_bp, councils_bp, recommendations_bp, safeguarding_bp):
         app.register_blueprint(bp)
     # Feature packages import the core, never the reverse at module level.
+    from challenge_cards.views import register as register_cards
     from surveys.views import register as register_surveys
 
     register_surveys(app)
+    register_cards(app)
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -128,11 +128,12 @@ def _app_context_id() -> int:
 db = Database()
 
 
-def enum_type(enum_cls: type[Any], *, check: bool = True) -> Any:
+def enum_type(enum_cls: type[Any], *, check: bool = True, name: str | None = None) -> Any:
     """Store an ``enum.Enum`` by its value, as a string kept honest by a CHECK constraint.
 
     Alembic does not notice a changed CHECK: adding a member to a checked enum needs a
     hand-written migration. ``check=False`` suits lists that grow with every feature.
+    ``name`` tells two columns of one enum in a table apart (their CHECKs need two names).
     """
     from sqlalchemy import Enum
 
@@ -143,5 +144,5 @@ def enum_type(enum_cls: type[Any], *, check: bool = True) -> Any:
         length=32,
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
-        name=enum_cls.__name__.lower(),
+        name=name or enum_cls.__name__.lower(),
     )

@@ -19,5 +19,10 @@ def enum_choices(enum_cls: Any) -> list[SelectChoice]:
     return [SelectChoice(member.value, member.label) for member in enum_cls]
 
 
+def choices(pairs: list[tuple[str, Any]]) -> list[SelectChoice]:
+    """Choices from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 def strip_filter(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value

@@ -31,7 +31,7 @@ __all__ = [
     "StaffUser",
 ]
 
-FEATURE_MODELS = ("surveys.models",)
+FEATURE_MODELS = ("surveys.models", "challenge_cards.models")
 
 
 def import_all_models() -> None:

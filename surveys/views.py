@@ -19,6 +19,7 @@ from participation.accounts.models import Role
 from participation.councils.models import Group, Participant
 from participation.councils.services import current_participant, groups_for_staff
 from participation.db import db, utcnow
+from participation.forms import choices
 from surveys import services
 from surveys.forms import RoundForm
 from surveys.models import Answer, Question, Response, ResponseStatus, RoundGroup, SurveyRound
@@ -326,8 +327,10 @@ def new_round() -> Any:
     form = RoundForm()
     sets = latest_versions(db.session)
     groups = groups_for_staff(db.session, current_user)
-    form.question_set.choices = [(str(s.id), f"{s.title['en']} (v{s.version})") for s in sets]
-    form.groups.choices = [(str(g.id), f"{g.name} ({g.age_band.label})") for g in groups]
+    form.question_set.choices = choices(
+        [(str(s.id), f"{s.title['en']} (v{s.version})") for s in sets]
+    )
+    form.groups.choices = choices([(str(g.id), f"{g.name} ({g.age_band.label})") for g in groups])
     if form.validate_on_submit():
         chosen_set = next(s for s in sets if str(s.id) == form.question_set.data)
         chosen_groups = [g for g in groups if str(g.id) in (form.groups.data or [])]

@@ -244,3 +244,19 @@ def survey_round(db_tx: Session, council: Council, group: Group, question_set: A
 def post_as() -> Callable[..., Any]:
     """post_as(client, path, data, page=None): like ``post``, for a second browser."""
     return lambda other, path, data, page=None, **kw: post_form(other, path, data, page, **kw)
+
+
+@pytest.fixture()
+def staff_client(app: Flask, make_user: Callable[..., StaffUser]) -> Callable[..., Any]:
+    """staff_client(*roles): a separate browser signed in as a new user with those roles."""
+    import time
+
+    def make(*roles: Role, council_id: int | None = None) -> tuple[FlaskClient, StaffUser]:
+        user = make_user(*roles, council_id=council_id)
+        browser = app.test_client()
+        with browser.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["seen_at"] = time.time()
+        return browser, user
+
+    return make

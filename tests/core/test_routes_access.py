@@ -12,7 +12,42 @@ from participation.db import Base
 ROLE_CHOICES = [*Role, None]
 
 
-def _sample_args(endpoint, arguments, group, user, alert_id=1, round_id=1):
+@pytest.fixture()
+def card(db_tx, group, make_user):
+    """A card sent to a service; the responder is whoever the test signs in."""
+    from challenge_cards.models import Service
+    from challenge_cards.services import prepare, raise_card
+
+    service = Service(council_id=group.council_id, name="Housing")
+    db_tx.add(service)
+    db_tx.flush()
+    worker = make_user(Role.PARTICIPATION_WORKER)
+    found, _alert = raise_card(
+        db_tx,
+        prepare("More help with rent", ""),
+        group=group,
+        service=service,
+        about_me=False,
+        by=worker,
+    )
+    return found
+
+
+def _make_responder_of(db_tx, card, user):
+    from datetime import timedelta
+
+    from challenge_cards.models import CardStatus
+    from participation.db import utcnow
+
+    if user is not None:
+        card.responder_id = user.id
+        card.public_text = "More help with rent"
+        card.due_at = utcnow() + timedelta(days=20)
+        card.status = CardStatus.SENT
+        db_tx.flush()
+
+
+def _sample_args(endpoint, arguments, group, user, alert_id=1, round_id=1, card_id=1, service_id=1):
     """A real value for each URL argument, from the signed-in user's own council."""
     values = {
         "group_id": group.id,
@@ -20,6 +55,8 @@ def _sample_args(endpoint, arguments, group, user, alert_id=1, round_id=1):
         "alert_id": alert_id,
         "round_id": round_id,
         "position": 1,
+        "card_id": card_id,
+        "service_id": service_id,
     }
     if "code" in arguments:
         values["code"] = (
@@ -64,9 +101,10 @@ def test_every_route_declares_who_may_use_it(app):
 
 @pytest.mark.parametrize("role", ROLE_CHOICES, ids=lambda r: r.value if r else "anonymous")
 def test_get_routes_admit_exactly_the_declared_roles(
-    app, client, login_as, group, alert, survey_round, role
+    app, client, login_as, group, alert, survey_round, card, db_tx, role
 ):
     user = login_as(role)
+    _make_responder_of(db_tx, card, user)
     checked = 0
     for rule in _routes(app):
         if "GET" not in rule.methods:
@@ -76,7 +114,16 @@ def test_get_routes_admit_exactly_the_declared_roles(
         url = _url(
             app,
             rule.endpoint,
-            **_sample_args(rule.endpoint, rule.arguments, group, user, alert.id, survey_round.id),
+            **_sample_args(
+                rule.endpoint,
+                rule.arguments,
+                group,
+                user,
+                alert.id,
+                survey_round.id,
+                card.id,
+                card.service_id,
+            ),
         )
         response = client.get(url)
         checked += 1
@@ -101,7 +148,7 @@ def test_get_routes_admit_exactly_the_declared_roles(
 
 @pytest.mark.parametrize("role", ROLE_CHOICES, ids=lambda r: r.value if r else "anonymous")
 def test_post_routes_refuse_roles_not_declared(
-    app, client, login_as, group, alert, survey_round, csrf, role
+    app, client, login_as, group, alert, survey_round, card, csrf, role
 ):
     user = login_as(role)
     token = csrf()
@@ -117,7 +164,16 @@ def test_post_routes_refuse_roles_not_declared(
         url = _url(
             app,
             rule.endpoint,
-            **_sample_args(rule.endpoint, rule.arguments, group, user, alert.id, survey_round.id),
+            **_sample_args(
+                rule.endpoint,
+                rule.arguments,
+                group,
+                user,
+                alert.id,
+                survey_round.id,
+                card.id,
+                card.service_id,
+            ),
         )
         response = client.post(url, data={"csrf_token": token})
         if role is None:
@@ -136,9 +192,10 @@ def _row_counts(session):
 
 @pytest.mark.parametrize("role", [*Role, None], ids=lambda r: r.value if r else "anonymous")
 def test_no_get_request_changes_stored_data(
-    app, client, login_as, group, alert, survey_round, db_tx, role
+    app, client, login_as, group, alert, survey_round, card, db_tx, role
 ):
     user = login_as(role)
+    _make_responder_of(db_tx, card, user)
     before = _row_counts(db_tx)
     for rule in _routes(app):
         if "GET" in rule.methods:

@@ -1,0 +1,155 @@
+"""Reads of challenge cards, each scoped to a council and to what the reader may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from challenge_cards.models import CardStatus, ChallengeCard, Service
+from participation.accounts.models import StaffUser
+from participation.councils.models import Participant
+
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class Page:
+    cards: list[ChallengeCard]
+    page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+
+def moderation_queue(
+    session: Session,
+    user: StaffUser,
+    *,
+    status: CardStatus | None = None,
+    group_id: int | None = None,
+    service_id: int | None = None,
+    page: int = 1,
+) -> Page:
+    """Cards of the worker's council, oldest waiting first, 25 a page."""
+    query: Select[tuple[ChallengeCard]] = select(ChallengeCard).where(
+        ChallengeCard.council_id == user.council_id
+    )
+    if status is not None:
+        query = query.where(ChallengeCard.status == status)
+    else:
+        query = query.where(
+            ChallengeCard.status.in_(
+                [CardStatus.NEW, CardStatus.PRIVATE, CardStatus.ANSWERED, CardStatus.RETURNED]
+            )
+        )
+    if group_id:
+        query = query.where(ChallengeCard.group_id == group_id)
+    if service_id:
+        query = query.where(ChallengeCard.service_id == service_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = max(1, page)
+    cards = session.scalars(
+        query.order_by(ChallengeCard.created_at, ChallengeCard.id)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return Page(list(cards), page, total)
+
+
+def card_for_staff(session: Session, card_id: int, user: StaffUser) -> ChallengeCard | None:
+    return session.scalar(
+        select(ChallengeCard).where(
+            ChallengeCard.id == card_id, ChallengeCard.council_id == user.council_id
+        )
+    )
+
+
+def cards_for_responder(session: Session, user: StaffUser) -> list[ChallengeCard]:
+    """Cards sent to this responder, soonest due first."""
+    return list(
+        session.scalars(
+            select(ChallengeCard)
+            .where(
+                ChallengeCard.council_id == user.council_id, ChallengeCard.responder_id == user.id
+            )
+            .order_by(ChallengeCard.status, ChallengeCard.due_at)
+        )
+    )
+
+
+def card_for_responder(session: Session, card_id: int, user: StaffUser) -> ChallengeCard | None:
+    return session.scalar(
+        select(ChallengeCard).where(
+            ChallengeCard.id == card_id,
+            ChallengeCard.council_id == user.council_id,
+            ChallengeCard.responder_id == user.id,
+        )
+    )
+
+
+def cards_for_child(session: Session, participant: Participant) -> list[ChallengeCard]:
+    return list(
+        session.scalars(
+            select(ChallengeCard)
+            .where(ChallengeCard.participant_id == participant.id)
+            .order_by(ChallengeCard.created_at.desc())
+        )
+    )
+
+
+def card_for_child(
+    session: Session, card_id: int, participant: Participant
+) -> ChallengeCard | None:
+    return session.scalar(
+        select(ChallengeCard).where(
+            ChallengeCard.id == card_id, ChallengeCard.participant_id == participant.id
+        )
+    )
+
+
+def board(session: Session, council_id: int) -> list[ChallengeCard]:
+    """You said, we did: the council's published cards, newest answer first."""
+    return list(
+        session.scalars(
+            select(ChallengeCard)
+            .where(
+                ChallengeCard.council_id == council_id,
+                ChallengeCard.about_me.is_(False),
+                ChallengeCard.public_text.is_not(None),
+                ChallengeCard.status.in_([CardStatus.RESPONDED, CardStatus.CLOSED]),
+            )
+            .order_by(ChallengeCard.answer_published_at.desc())
+            .limit(200)
+        )
+    )
+
+
+def active_services(session: Session, council_id: int) -> list[Service]:
+    return list(
+        session.scalars(
+            select(Service)
+            .where(Service.council_id == council_id, Service.active.is_(True))
+            .order_by(Service.name)
+        )
+    )
+
+
+def responders(session: Session, council_id: int) -> list[StaffUser]:
+    from participation.accounts.models import Role, StaffRole
+
+    return list(
+        session.scalars(
+            select(StaffUser)
+            .join(StaffRole, StaffRole.user_id == StaffUser.id)
+            .where(
+                StaffUser.council_id == council_id,
+                StaffUser.active.is_(True),
+                StaffRole.role == Role.SERVICE_RESPONDER,
+            )
+            .order_by(StaffUser.display_name)
+        )
+    )

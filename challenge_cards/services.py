@@ -1,0 +1,481 @@
+"""Raising cards and moving them through their steps. Services flush; views commit.
+
+Each step is allowed only from the right states and for the right people, and leaves a
+CardEvent saying who did what and when.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app, has_app_context, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from challenge_cards.models import (
+    AnswerKind,
+    CardEvent,
+    CardEventKind,
+    CardStatus,
+    ChallengeCard,
+    ChildFeedback,
+    Service,
+)
+from challenge_cards.redaction import remaining_hard_details
+from participation import outbox
+from participation.accounts.models import Role, StaffRole, StaffUser
+from participation.councils.models import Group, Participant
+from participation.db import utcnow
+from participation.recommendations import services as tagging
+from participation.recommendations.tagging import TagSuggestion
+from participation.safeguarding import services as safeguarding
+from participation.safeguarding.models import SafeguardingAlert
+from participation.safeguarding.triage import TriageResult, triage
+from participation.subjects import SubjectType
+from participation.workdays import add_working_days
+
+REPLY_WORKING_DAYS = 20
+MAX_TEXT = 2000
+WORKER = Role.PARTICIPATION_WORKER
+
+
+class CardError(ValueError):
+    """A step that cannot be taken now; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class PreparedCard:
+    """A card's words, checked, triaged and tagged before any database write begins."""
+
+    what_change: str
+    why_matters: str
+    triage: TriageResult
+    suggestions: list[TagSuggestion]
+
+
+def _clean(text: str | None) -> str:
+    return (text or "").replace("\x00", "").strip()
+
+
+def prepare(what_change: str | None, why_matters: str | None) -> PreparedCard:
+    what, why = _clean(what_change), _clean(why_matters)
+    if not what:
+        raise CardError("Write what you want to change.")
+    if len(what) > MAX_TEXT or len(why) > MAX_TEXT:
+        raise CardError("That is a bit long. Please make it shorter.")
+    words = f"{what}\n{why}"
+    return PreparedCard(what, why, triage(words), tagging.default_tagger().suggest(words))
+
+
+def _event(
+    session: Session,
+    card: ChallengeCard,
+    kind: CardEventKind,
+    *,
+    by: StaffUser | None = None,
+    by_child: bool = False,
+    from_status: CardStatus | None = None,
+    note: str | None = None,
+) -> None:
+    # Appended to the card (not only added to the session) so its history is current at once.
+    card.events.append(
+        CardEvent(
+            council_id=card.council_id,
+            card_id=card.id,
+            kind=kind,
+            from_status=from_status,
+            to_status=card.status,
+            actor_id=by.id if by else None,
+            by_child=by_child,
+            note=note,
+        )
+    )
+
+
+def _move(
+    session: Session,
+    card: ChallengeCard,
+    kind: CardEventKind,
+    allowed_from: set[CardStatus],
+    to: CardStatus,
+    *,
+    by: StaffUser | None = None,
+    by_child: bool = False,
+    note: str | None = None,
+) -> None:
+    if card.status not in allowed_from:
+        raise CardError(
+            f"This card is {card.status.value.replace('_', ' ')}: that step is not possible now."
+        )
+    before = card.status
+    card.status = to
+    card.updated_at = utcnow()
+    session.flush()
+    _event(session, card, kind, by=by, by_child=by_child, from_status=before, note=note)
+
+
+def _require(user: StaffUser, card: ChallengeCard, *roles: Role) -> None:
+    if user.council_id != card.council_id or not user.has_role(*roles):
+        raise CardError("You cannot take this step on this card.")
+
+
+def _classify(
+    session: Session,
+    card: ChallengeCard,
+    prepared: PreparedCard,
+    participant: Participant | None,
+) -> SafeguardingAlert | None:
+    alert = safeguarding.raise_alert_if_needed(
+        session,
+        council_id=card.council_id,
+        group_id=card.group_id,
+        participant_id=participant.id if participant else None,
+        subject_type=SubjectType.CHALLENGE_CARD,
+        subject_id=card.id,
+        text=f"{prepared.what_change}\n{prepared.why_matters}".strip(),
+        result=prepared.triage,
+    )
+    tagging.withdraw_pending_suggestions(session, SubjectType.CHALLENGE_CARD, card.id)
+    tagging.suggest_tags(
+        session,
+        council_id=card.council_id,
+        subject_type=SubjectType.CHALLENGE_CARD,
+        subject_id=card.id,
+        text=prepared.what_change,
+        suggestions=prepared.suggestions,
+    )
+    return alert
+
+
+def raise_card(
+    session: Session,
+    prepared: PreparedCard,
+    *,
+    group: Group,
+    service: Service | None,
+    about_me: bool,
+    participant: Participant | None = None,
+    by: StaffUser | None = None,
+) -> tuple[ChallengeCard, SafeguardingAlert | None]:
+    """A child (or a worker for a group meeting) raises a card."""
+    if service is not None and service.council_id != group.council_id:
+        raise CardError("That service belongs to another council.")
+    card = ChallengeCard(
+        council_id=group.council_id,
+        group_id=group.id,
+        participant_id=participant.id if participant else None,
+        raised_by_id=by.id if by else None,
+        service_id=service.id if service else None,
+        what_change=prepared.what_change,
+        why_matters=prepared.why_matters,
+        about_me=about_me,
+        status=CardStatus.PRIVATE if about_me else CardStatus.NEW,
+    )
+    session.add(card)
+    session.flush()
+    _event(session, card, CardEventKind.RAISED, by=by, by_child=participant is not None)
+    if about_me:
+        _event(
+            session,
+            card,
+            CardEventKind.ROUTED_PRIVATELY,
+            note="About the child: a worker follows it up.",
+        )
+    alert = _classify(session, card, prepared, participant)
+    return card, alert
+
+
+def return_to_group(session: Session, card: ChallengeCard, question: str, by: StaffUser) -> None:
+    """Ask the child or group a question before going further."""
+    _require(by, card, WORKER)
+    question = _clean(question)
+    if not question:
+        raise CardError("Write your question for the group.")
+    card.return_question = question
+    _move(
+        session,
+        card,
+        CardEventKind.RETURNED,
+        {CardStatus.NEW},
+        CardStatus.RETURNED,
+        by=by,
+        note=question,
+    )
+
+
+def reply(
+    session: Session,
+    card: ChallengeCard,
+    prepared: PreparedCard,
+    *,
+    participant: Participant | None = None,
+    by: StaffUser | None = None,
+) -> SafeguardingAlert | None:
+    """The child (or a worker for the group) answers the question and the card goes back in."""
+    if participant is not None and card.participant_id != participant.id:
+        raise CardError("This is not your card.")
+    if by is not None:
+        _require(by, card, WORKER)
+    card.what_change = prepared.what_change
+    card.why_matters = prepared.why_matters
+    _move(
+        session,
+        card,
+        CardEventKind.REPLIED,
+        {CardStatus.RETURNED},
+        CardStatus.NEW,
+        by=by,
+        by_child=participant is not None,
+    )
+    return _classify(session, card, prepared, participant)
+
+
+def decline(session: Session, card: ChallengeCard, reason: str, by: StaffUser) -> None:
+    """Stop here, with a reason written for the child."""
+    _require(by, card, WORKER)
+    reason = _clean(reason)
+    if not reason:
+        raise CardError("Write the reason, in words the child will understand.")
+    card.decline_reason = reason
+    _move(
+        session,
+        card,
+        CardEventKind.DECLINED,
+        {CardStatus.NEW, CardStatus.RETURNED},
+        CardStatus.DECLINED,
+        by=by,
+        note=reason,
+    )
+
+
+def merge(session: Session, card: ChallengeCard, into: ChallengeCard, by: StaffUser) -> None:
+    """The same request as another card: that card carries on for both."""
+    _require(by, card, WORKER)
+    if into.id == card.id or into.council_id != card.council_id:
+        raise CardError("Choose another card of this council.")
+    if into.about_me or into.status in (CardStatus.MERGED, CardStatus.DECLINED, CardStatus.PRIVATE):
+        raise CardError("That card cannot take others: choose an open card.")
+    card.merged_into_id = into.id
+    _move(
+        session,
+        card,
+        CardEventKind.MERGED,
+        {CardStatus.NEW, CardStatus.RETURNED},
+        CardStatus.MERGED,
+        by=by,
+        note=f"Joined with card #{into.id}",
+    )
+    _event(session, into, CardEventKind.MERGED, by=by, note=f"Card #{card.id} joined this card")
+
+
+def send_to_service(
+    session: Session,
+    card: ChallengeCard,
+    *,
+    public_text: str,
+    service: Service,
+    responder: StaffUser,
+    due_at: datetime | None,
+    by: StaffUser,
+) -> None:
+    """Publishable words, a service, a responder and a reply date; the responder is emailed."""
+    _require(by, card, WORKER)
+    if card.about_me:
+        raise CardError("A card about one child is never sent on or published.")
+    public_text = _clean(public_text)
+    if not public_text:
+        raise CardError("Write the public text of the card.")
+    left = remaining_hard_details(public_text)
+    if left:
+        found = ", ".join(sorted({d.text for d in left}))
+        raise CardError(f"The public text still has personal details: {found}. Remove them first.")
+    if service.council_id != card.council_id or responder.council_id != card.council_id:
+        raise CardError("Choose a service and responder of this council.")
+    if not responder.active or not responder.has_role(Role.SERVICE_RESPONDER):
+        raise CardError("That person is not a service responder.")
+    now = utcnow()
+    due = due_at or add_working_days(now, REPLY_WORKING_DAYS)
+    if due <= now:
+        raise CardError("The reply date must be in the future.")
+    card.public_text = public_text
+    card.service_id = service.id
+    card.responder_id = responder.id
+    card.sent_at = now
+    card.due_at = due
+    _move(
+        session,
+        card,
+        CardEventKind.SENT,
+        {CardStatus.NEW, CardStatus.RETURNED},
+        CardStatus.SENT,
+        by=by,
+        note=f"To {service.name}, reply by {due:%d %B %Y}",
+    )
+    outbox.enqueue(
+        session,
+        to=responder.email,
+        subject=f"Challenge card #{card.id} for {service.name}: please reply by {due:%d %B %Y}",
+        body=(
+            f"Children and young people have sent {service.name} a challenge card:\n\n"
+            f"{public_text}\n\nPlease answer by {due:%d %B %Y}: "
+            f"{_link('challenge_cards.respond', card)}"
+        ),
+        council_id=card.council_id,
+        idempotency_key=f"card-{card.id}-sent-{card.version}",
+    )
+
+
+def answer(
+    session: Session, card: ChallengeCard, kind: AnswerKind, text: str, by: StaffUser
+) -> None:
+    """The service says what it will do, or what it can't do and why."""
+    if card.responder_id != by.id:
+        raise CardError("This card was sent to someone else.")
+    text = _clean(text)
+    if not text:
+        raise CardError("Write your answer.")
+    card.answer_kind = kind
+    card.answer_text = text
+    card.answered_at = utcnow()
+    _move(session, card, CardEventKind.ANSWERED, {CardStatus.SENT}, CardStatus.ANSWERED, by=by)
+    for worker in _workers(session, card.council_id):
+        outbox.enqueue(
+            session,
+            to=worker,
+            subject=f"Challenge card #{card.id} has an answer to check",
+            body="Please check the answer before children see it: "
+            + _link("challenge_cards.card", card),
+            council_id=card.council_id,
+            idempotency_key=f"card-{card.id}-answered-{card.version}-{worker}",
+        )
+
+
+def approve_answer(session: Session, card: ChallengeCard, by: StaffUser) -> None:
+    """Children can now see the answer."""
+    _require(by, card, WORKER)
+    card.answer_published_at = utcnow()
+    _move(
+        session,
+        card,
+        CardEventKind.ANSWER_APPROVED,
+        {CardStatus.ANSWERED},
+        CardStatus.RESPONDED,
+        by=by,
+    )
+
+
+def send_answer_back(session: Session, card: ChallengeCard, note: str, by: StaffUser) -> None:
+    """The answer needs work before children see it."""
+    _require(by, card, WORKER)
+    note = _clean(note)
+    if not note:
+        raise CardError("Say what the answer needs.")
+    _move(
+        session,
+        card,
+        CardEventKind.ANSWER_SENT_BACK,
+        {CardStatus.ANSWERED},
+        CardStatus.SENT,
+        by=by,
+        note=note,
+    )
+
+
+def close(session: Session, card: ChallengeCard, what_changed: str, by: StaffUser) -> None:
+    """Write down what changed; the card is done."""
+    if not (
+        by.council_id == card.council_id and (by.has_role(WORKER) or card.responder_id == by.id)
+    ):
+        raise CardError("You cannot take this step on this card.")
+    what_changed = _clean(what_changed)
+    if not what_changed:
+        raise CardError("Write what changed.")
+    card.what_changed = what_changed
+    card.closed_at = utcnow()
+    _move(session, card, CardEventKind.CLOSED, {CardStatus.RESPONDED}, CardStatus.CLOSED, by=by)
+
+
+def follow_up_privately(session: Session, card: ChallengeCard, note: str, by: StaffUser) -> None:
+    """A card about the child's own life: record how it was followed up."""
+    _require(by, card, WORKER)
+    note = _clean(note)
+    if not note:
+        raise CardError("Write how it was followed up.")
+    _move(
+        session,
+        card,
+        CardEventKind.FOLLOWED_UP,
+        {CardStatus.PRIVATE},
+        CardStatus.CLOSED,
+        by=by,
+        note=note,
+    )
+
+
+def give_feedback(
+    session: Session, card: ChallengeCard, participant: Participant, feedback: ChildFeedback
+) -> None:
+    """The child who raised the card says whether the answer fixed it."""
+    if card.participant_id != participant.id:
+        raise CardError("This is not your card.")
+    if card.status not in (CardStatus.RESPONDED, CardStatus.CLOSED):
+        raise CardError("You can tell us once they have answered.")
+    card.child_feedback = feedback
+    card.child_feedback_at = utcnow()
+    session.flush()
+    _event(session, card, CardEventKind.CHILD_FEEDBACK, by_child=True, note=feedback.value)
+
+
+def remind_overdue(session: Session, now: datetime | None = None) -> int:
+    """Email the responder and the workers about each card past its reply date, once a day."""
+    now = now or utcnow()
+    overdue = session.scalars(
+        select(ChallengeCard).where(
+            ChallengeCard.status == CardStatus.SENT, ChallengeCard.due_at < now
+        )
+    ).all()
+    today = f"{now:%Y-%m-%d}"
+    reminded = 0
+    for card in overdue:
+        if any(e.kind is CardEventKind.OVERDUE_REMINDER and e.note == today for e in card.events):
+            continue
+        reminded += 1
+        recipients = {card.responder.email} if card.responder else set()
+        recipients |= set(_workers(session, card.council_id))
+        for address in sorted(recipients):
+            outbox.enqueue(
+                session,
+                to=address,
+                subject=f"Overdue: challenge card #{card.id} was due {card.due_at:%d %B %Y}",
+                body=f"This card is past its reply date: {_link('challenge_cards.respond', card)}",
+                council_id=card.council_id,
+                idempotency_key=f"card-{card.id}-overdue-{now:%Y-%m-%d}-{address}",
+            )
+        _event(session, card, CardEventKind.OVERDUE_REMINDER, note=today)
+    session.flush()
+    return reminded
+
+
+def _workers(session: Session, council_id: int) -> list[str]:
+    return list(
+        session.scalars(
+            select(StaffUser.email)
+            .join(StaffRole, StaffRole.user_id == StaffUser.id)
+            .where(
+                StaffUser.council_id == council_id,
+                StaffUser.active.is_(True),
+                StaffRole.role == Role.PARTICIPATION_WORKER,
+            )
+        )
+    )
+
+
+def _link(endpoint: str, card: ChallengeCard) -> str:
+    base = current_app.config.get("PUBLIC_BASE_URL") if has_app_context() else None
+    if base:
+        return base.rstrip("/") + f"/staff/cards/{card.id}"
+    try:
+        return url_for(endpoint, card_id=card.id, _external=True)
+    except RuntimeError:  # command line without a request: a path is the best we can do
+        return f"/staff/cards/{card.id}"
