@@ -106,6 +106,63 @@ def _demo_rounds(session: Session, council: Council) -> None:
             )
 
 
+DEMO_SERVICES = ["Housing", "Virtual School (education)", "Leaving care team", "Transport", "Health"]
+
+
+def _demo_cards(session: Session, council: Council) -> None:
+    """The council's services, one card already answered and one waiting for a worker."""
+    from challenge_cards.models import AnswerKind, Service
+    from challenge_cards.services import (
+        answer,
+        approve_answer,
+        prepare,
+        raise_card,
+        send_to_service,
+    )
+
+    services = {}
+    for name in DEMO_SERVICES:
+        services[name] = Service(council_id=council.id, name=name)
+        session.add(services[name])
+    session.flush()
+    staff = {u.email: u for u in session.scalars(select(StaffUser).where(StaffUser.council_id == council.id))}
+    worker, responder = staff["worker@demo.example"], staff["housing@demo.example"]
+    groups = {g.name: g for g in session.scalars(select(Group).where(Group.council_id == council.id))}
+    answered, _ = raise_card(
+        session,
+        prepare("Care leavers should not pay council tax until they are 25", "Money is really tight"),
+        group=groups["Care Leavers' Forum"],
+        service=services["Leaving care team"],
+        about_me=False,
+        by=worker,
+    )
+    send_to_service(
+        session,
+        answered,
+        public_text="Care leavers should not pay council tax until they are 25.",
+        service=services["Leaving care team"],
+        responder=responder,
+        due_at=None,
+        by=worker,
+    )
+    answer(
+        session,
+        answered,
+        AnswerKind.WILL_DO,
+        "From April, care leavers living in the county pay no council tax until they are 25.",
+        responder,
+    )
+    approve_answer(session, answered, worker)
+    raise_card(
+        session,
+        prepare("Reviews should not be in lesson time", "I missed my favourite science lesson"),
+        group=groups["Young People's Council"],
+        service=services["Virtual School (education)"],
+        about_me=False,
+        by=worker,
+    )
+
+
 def load_demo_data(session: Session) -> DemoResult:
     """Create the demo council once; later runs report what is there."""
     load_catalogue(session)
@@ -127,6 +184,7 @@ def load_demo_data(session: Session) -> DemoResult:
             )
         _demo_alerts(session, council)
         _demo_rounds(session, council)
+        _demo_cards(session, council)
     result = DemoResult(council=council, created=created)
     for group in session.scalars(
         select(Group).where(Group.council_id == council.id).order_by(Group.id)
