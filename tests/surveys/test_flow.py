@@ -175,7 +175,8 @@ def test_sending_twice_is_one_submission(child, post, survey_round, db_tx):
     assert second.headers["Location"] == f"/survey/{survey_round.id}/thanks"
     stored = db_tx.scalars(select(Response)).all()
     assert len(stored) == 1 and stored[0].status is ResponseStatus.SUBMITTED
-    assert "Thank you!" in child.get(f"/survey/{survey_round.id}/thanks").get_data(as_text=True)
+    thanks = child.get(f"/survey/{survey_round.id}/thanks").get_data(as_text=True)
+    assert "Thank you!" in thanks and 'href="/you-said-we-did"' in thanks
     assert child.get(_q(survey_round, 1)).headers["Location"].endswith("/thanks")
 
 
