@@ -106,7 +106,13 @@ def _demo_rounds(session: Session, council: Council) -> None:
             )
 
 
-DEMO_SERVICES = ["Housing", "Virtual School (education)", "Leaving care team", "Transport", "Health"]
+DEMO_SERVICES = [
+    "Housing",
+    "Virtual School (education)",
+    "Leaving care team",
+    "Transport",
+    "Health",
+]
 
 
 def _demo_cards(session: Session, council: Council) -> None:
@@ -125,12 +131,19 @@ def _demo_cards(session: Session, council: Council) -> None:
         services[name] = Service(council_id=council.id, name=name)
         session.add(services[name])
     session.flush()
-    staff = {u.email: u for u in session.scalars(select(StaffUser).where(StaffUser.council_id == council.id))}
+    staff = {
+        u.email: u
+        for u in session.scalars(select(StaffUser).where(StaffUser.council_id == council.id))
+    }
     worker, responder = staff["worker@demo.example"], staff["housing@demo.example"]
-    groups = {g.name: g for g in session.scalars(select(Group).where(Group.council_id == council.id))}
+    groups = {
+        g.name: g for g in session.scalars(select(Group).where(Group.council_id == council.id))
+    }
     answered, _ = raise_card(
         session,
-        prepare("Care leavers should not pay council tax until they are 25", "Money is really tight"),
+        prepare(
+            "Care leavers should not pay council tax until they are 25", "Money is really tight"
+        ),
         group=groups["Care Leavers' Forum"],
         service=services["Leaving care team"],
         about_me=False,
