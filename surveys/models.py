@@ -193,6 +193,9 @@ class Answer(Base):
     question_key: Mapped[str] = mapped_column(String(64))
     status: Mapped[AnswerStatus] = mapped_column(enum_type(AnswerStatus))
     choice: Mapped[str | None] = mapped_column(String(64))
+    # Whether the choice counts as favourable, fixed when the answer is saved, so that
+    # dashboards count in SQL without reading question definitions.
+    favourable: Mapped[bool | None] = mapped_column()
     text: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

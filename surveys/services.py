@@ -227,6 +227,7 @@ def _upsert_answer(
             question_key=prepared.question.key,
             status=prepared.status,
             choice=prepared.choice,
+            favourable=_favourable(prepared),
             text=prepared.text,
             created_at=now,
             updated_at=now,
@@ -240,10 +241,18 @@ def _upsert_answer(
             assert existing is not None
     existing.status = prepared.status
     existing.choice = prepared.choice
+    existing.favourable = _favourable(prepared)
     existing.text = prepared.text
     existing.updated_at = now
     session.flush()
     return existing
+
+
+def _favourable(prepared: PreparedAnswer) -> bool | None:
+    """True or False for a chosen answer to a question with favourable answers, else None."""
+    if prepared.choice is None or not prepared.question.favourable:
+        return None
+    return prepared.choice in prepared.question.favourable
 
 
 def _answer_for(session: Session, response_id: int, key: str) -> Answer | None:

@@ -238,3 +238,14 @@ def test_a_question_page_with_its_assets_stays_small(child, post, survey_round):
     assert assets and total <= 30 * 1024
     assert not re.search(r'(?:href|src|action)="(?:https?:)?//', html)
     assert "plotly" not in html.lower()
+
+
+def test_answers_record_whether_they_count_as_favourable(child, post, survey_round, db_tx):
+    _start(post, survey_round)
+    _answer(post, survey_round, 1, choice="sometimes")
+    _answer(post, survey_round, 2, choice="yes")
+    answers = _answers(db_tx)
+    assert answers["feel_safe"].favourable is False  # only "yes" is favourable
+    assert answers["came_alone"].favourable is None  # neither answer is good or bad
+    _answer(post, survey_round, 1, choice="yes")
+    assert _answers(db_tx)["feel_safe"].favourable is True
