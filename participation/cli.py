@@ -139,6 +139,21 @@ def load_catalogue() -> None:
     click.echo(f"Catalogue loaded: {added} added, {updated} updated.")
 
 
+@demo_cli.command("generate")
+@click.option("--answers", type=click.IntRange(min=1), required=True, help="how many answers to add")
+@click.option("--council", "council_slug", default="demo", show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+def generate_demo(answers: int, council_slug: str, seed: int) -> None:
+    """Add a realistic data set of about N survey answers (for dashboards and benchmarks)."""
+    from participation.dashboards.generate import generate
+
+    result = generate(db.session, _council(council_slug), answers, seed=seed)
+    db.session.commit()
+    click.echo(
+        f"Added {result.answers} answers in {result.responses} responses over {result.rounds} rounds."
+    )
+
+
 @demo_cli.command("load")
 def load_demo() -> None:
     """Load a demonstration council, its groups and staff of every role."""

@@ -35,7 +35,10 @@ def set_security_headers(response: Response) -> Response:
     )
     if current_app.config["SEND_HSTS"] and current_app.config["SESSION_COOKIE_SECURE"]:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if request.endpoint != "static":
+    if request.path.startswith("/static/vendor/"):
+        # Vendored files live under a versioned path: a new version is a new address.
+        headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    elif request.endpoint != "static":
         # Pages may hold what a child wrote or who is signed in: never cache them.
         headers.setdefault("Cache-Control", "no-store")
     return response

@@ -389,9 +389,43 @@ def round_detail(round_id: int) -> str:
                 "link": link,
                 "qr": qr,
                 "responses": counts.get(group.id, 0),
+                "round_group": round_group,
             }
         )
     return render_template("surveys/round.html", survey_round=found, entries=entries, now=utcnow())
+
+
+@bp.post("/staff/rounds/<int:round_id>/sizes")
+@role_required(*STAFF)
+def group_sizes(round_id: int) -> Any:
+    """Record how many children each group has, for response rates."""
+    from participation.accounts.forms import ConfirmForm
+
+    found = db.session.scalar(
+        select(SurveyRound).where(
+            SurveyRound.id == round_id, SurveyRound.council_id == current_user.council_id
+        )
+    )
+    if found is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    problems = []
+    for round_group in found.round_groups:
+        raw = request.form.get(f"size-{round_group.id}", "").strip()
+        if raw == "":
+            round_group.expected_size = None
+        elif raw.isdigit() and int(raw) <= 100_000:
+            round_group.expected_size = int(raw)
+        else:
+            problems.append(round_group.group.name)
+    if problems:
+        db.session.rollback()
+        flash(_("Enter a whole number of children for: %(groups)s", groups=", ".join(problems)), "error")
+    else:
+        db.session.commit()
+        flash(_("Group sizes saved."), "success")
+    return redirect(url_for(".round_detail", round_id=round_id))
 
 
 def register(app: Any) -> None:

@@ -123,3 +123,16 @@ def test_latest_versions_lists_each_set_once(db_tx, question_set):
 
     assert [s.key for s in latest_versions(db_tx)].count("test-set") == 1
     assert isinstance(latest_versions(db_tx)[0], QuestionSet)
+
+
+def test_a_worker_records_group_sizes_for_response_rates(client, post, login_as, survey_round, db_tx):
+    login_as(Role.PARTICIPATION_WORKER)
+    round_group = survey_round.round_groups[0]
+    page = f"/staff/rounds/{survey_round.id}"
+    post(f"{page}/sizes", {f"size-{round_group.id}": "24"}, page=page)
+    db_tx.expire_all()
+    assert round_group.expected_size == 24
+    refused = post(f"{page}/sizes", {f"size-{round_group.id}": "lots"}, page=page)
+    assert "Enter a whole number" in client.get(refused.headers["Location"]).get_data(as_text=True)
+    db_tx.expire_all()
+    assert round_group.expected_size == 24
