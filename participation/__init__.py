@@ -59,11 +59,19 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from participation.accounts.views import bp as accounts_bp
     from participation.councils.views import bp as councils_bp
+    from participation.dashboards.views import bp as dashboards_bp
     from participation.recommendations.views import bp as recommendations_bp
     from participation.safeguarding.views import bp as safeguarding_bp
     from participation.views import bp as core_bp
 
-    for bp in (core_bp, accounts_bp, councils_bp, recommendations_bp, safeguarding_bp):
+    for bp in (
+        core_bp,
+        accounts_bp,
+        councils_bp,
+        recommendations_bp,
+        safeguarding_bp,
+        dashboards_bp,
+    ):
         app.register_blueprint(bp)
     # Feature packages import the core, never the reverse at module level.
     from challenge_cards.views import register as register_cards

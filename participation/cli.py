@@ -140,7 +140,9 @@ def load_catalogue() -> None:
 
 
 @demo_cli.command("generate")
-@click.option("--answers", type=click.IntRange(min=1), required=True, help="how many answers to add")
+@click.option(
+    "--answers", type=click.IntRange(min=1), required=True, help="how many answers to add"
+)
 @click.option("--council", "council_slug", default="demo", show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
 def generate_demo(answers: int, council_slug: str, seed: int) -> None:
@@ -150,7 +152,8 @@ def generate_demo(answers: int, council_slug: str, seed: int) -> None:
     result = generate(db.session, _council(council_slug), answers, seed=seed)
     db.session.commit()
     click.echo(
-        f"Added {result.answers} answers in {result.responses} responses over {result.rounds} rounds."
+        f"Added {result.answers} answers in {result.responses} responses "
+        f"over {result.rounds} rounds."
     )
 
 

@@ -421,7 +421,10 @@ def group_sizes(round_id: int) -> Any:
             problems.append(round_group.group.name)
     if problems:
         db.session.rollback()
-        flash(_("Enter a whole number of children for: %(groups)s", groups=", ".join(problems)), "error")
+        flash(
+            _("Enter a whole number of children for: %(groups)s", groups=", ".join(problems)),
+            "error",
+        )
     else:
         db.session.commit()
         flash(_("Group sizes saved."), "success")

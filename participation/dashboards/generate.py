@@ -35,16 +35,25 @@ def generate(session: Session, council: Council, answers: int, seed: int = 7) ->
     from surveys.question_sets import latest_versions, load_all
     from surveys.services import open_round
 
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - made-up data, not security
     load_all(session)
     sets = {s.age_band: s for s in latest_versions(session)}
     groups: dict[AgeBand, list[Group]] = {}
     for band in sets:
-        existing = list(session.scalars(select(Group).where(Group.council_id == council.id, Group.age_band == band)))
+        existing = list(
+            session.scalars(
+                select(Group).where(Group.council_id == council.id, Group.age_band == band)
+            )
+        )
         while len(existing) < 3:
             existing.append(
-                create_group(session, council, name=f"Generated {band.value} #{len(existing) + 1} {secrets.token_hex(2)}",
-                             age_band=band, kind=GroupKind.CHILDREN_IN_CARE)  # fmt: skip
+                create_group(
+                    session,
+                    council,
+                    name=f"Generated {band.value} #{len(existing) + 1} {secrets.token_hex(2)}",
+                    age_band=band,
+                    kind=GroupKind.CHILDREN_IN_CARE,
+                )
             )
         groups[band] = existing
     result = Generated()
@@ -52,33 +61,57 @@ def generate(session: Session, council: Council, answers: int, seed: int = 7) ->
     for year in YEARS:
         for band, question_set in sets.items():
             survey_round = open_round(
-                session, council, name=f"Generated survey {year} ({band.value})", question_set=question_set,
-                groups=groups[band], opens_at=datetime(year, 9, 1, tzinfo=UTC), closes_at=datetime(year, 12, 1, tzinfo=UTC),
-            )  # fmt: skip
+                session,
+                council,
+                name=f"Generated survey {year} ({band.value})",
+                question_set=question_set,
+                groups=groups[band],
+                opens_at=datetime(year, 9, 1, tzinfo=UTC),
+                closes_at=datetime(year, 12, 1, tzinfo=UTC),
+            )
             rounds.append((year, band, survey_round))
             result.rounds += 1
     # Each question has its own level of favourable answers, rising a little each year.
     base_rate = {
-        q.key: rng.uniform(0.45, 0.9) for s in sets.values() for q in s.questions if q.kind is QuestionKind.CHOICE
+        q.key: rng.uniform(0.45, 0.9)
+        for s in sets.values()
+        for q in s.questions
+        if q.kind is QuestionKind.CHOICE
     }
-    per_response = {band: sum(1 for q in s.questions if q.kind is QuestionKind.CHOICE) for band, s in sets.items()}
+    per_response = {
+        band: sum(1 for q in s.questions if q.kind is QuestionKind.CHOICE)
+        for band, s in sets.items()
+    }
     while result.answers < answers:
         year, band, survey_round = rng.choice(rounds)
-        count = min(BATCH // per_response[band] + 1, (answers - result.answers) // per_response[band] + 1)
+        count = min(
+            BATCH // per_response[band] + 1, (answers - result.answers) // per_response[band] + 1
+        )
         chosen_groups = [rng.choice(groups[band]) for _ in range(count)]
         participant_ids = session.scalars(
             insert(Participant).returning(Participant.id, sort_by_parameter_order=True),
-            [{"council_id": council.id, "group_id": g.id, "token_hash": secrets.token_hex(32)} for g in chosen_groups],
+            [
+                {"council_id": council.id, "group_id": g.id, "token_hash": secrets.token_hex(32)}
+                for g in chosen_groups
+            ],
         ).all()
         when = datetime(year, 10, 1, tzinfo=UTC)
         response_ids = session.scalars(
             insert(Response).returning(Response.id, sort_by_parameter_order=True),
             [
                 {
-                    "council_id": council.id, "round_id": survey_round.id, "group_id": g.id, "participant_id": pid,
-                    "question_set_id": survey_round.question_set_id, "language": "en", "current_position": 99,
-                    "status": ResponseStatus.SUBMITTED, "started_at": when, "updated_at": when, "submitted_at": when,
-                }  # fmt: skip
+                    "council_id": council.id,
+                    "round_id": survey_round.id,
+                    "group_id": g.id,
+                    "participant_id": pid,
+                    "question_set_id": survey_round.question_set_id,
+                    "language": "en",
+                    "current_position": 99,
+                    "status": ResponseStatus.SUBMITTED,
+                    "started_at": when,
+                    "updated_at": when,
+                    "submitted_at": when,
+                }
                 for g, pid in zip(chosen_groups, participant_ids, strict=True)
             ],
         ).all()
@@ -88,16 +121,26 @@ def generate(session: Session, council: Council, answers: int, seed: int = 7) ->
                 if question.kind is not QuestionKind.CHOICE:
                     continue
                 roll = rng.random()
-                row = {"council_id": council.id, "response_id": response_id, "question_id": question.id,
-                       "question_key": question.key, "created_at": when, "updated_at": when,
-                       "choice": None, "favourable": None, "text": None}  # fmt: skip
+                row = {
+                    "council_id": council.id,
+                    "response_id": response_id,
+                    "question_id": question.id,
+                    "question_key": question.key,
+                    "created_at": when,
+                    "updated_at": when,
+                    "choice": None,
+                    "favourable": None,
+                    "text": None,
+                }
                 if roll < 0.04:
                     row["status"] = AnswerStatus.SKIPPED
                 elif roll < 0.07:
                     row["status"] = AnswerStatus.PREFER_NOT
                 else:
                     row["status"] = AnswerStatus.ANSWERED
-                    good = rng.random() < min(0.97, base_rate[question.key] + 0.04 * (year - YEARS[0]))
+                    good = rng.random() < min(
+                        0.97, base_rate[question.key] + 0.04 * (year - YEARS[0])
+                    )
                     values = question.choice_values
                     favourable_values = [v for v in values if v in question.favourable]
                     other_values = [v for v in values if v not in question.favourable]

@@ -56,6 +56,7 @@ def _sample_args(endpoint, arguments, group, user, alert_id=1, round_id=1, card_
         "round_id": round_id,
         "position": 1,
         "card_id": card_id,
+        "key": "feel_safe",
         "service_id": service_id,
     }
     if "code" in arguments:

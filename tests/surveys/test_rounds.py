@@ -125,7 +125,9 @@ def test_latest_versions_lists_each_set_once(db_tx, question_set):
     assert isinstance(latest_versions(db_tx)[0], QuestionSet)
 
 
-def test_a_worker_records_group_sizes_for_response_rates(client, post, login_as, survey_round, db_tx):
+def test_a_worker_records_group_sizes_for_response_rates(
+    client, post, login_as, survey_round, db_tx
+):
     login_as(Role.PARTICIPATION_WORKER)
     round_group = survey_round.round_groups[0]
     page = f"/staff/rounds/{survey_round.id}"

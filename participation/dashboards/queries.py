@@ -1,0 +1,342 @@
+"""SQL aggregates for the panel dashboards: counted in the database, never row by row.
+
+Every function takes the council and the filters and returns plain rows of counts; the
+views suppress small numbers before anything is shown.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Integer, and_, case, cast, func, select
+from sqlalchemy.orm import Session
+
+from participation.councils.models import AgeBand, Group
+from participation.recommendations.models import EvidenceTag, Recommendation, TagStatus
+from participation.subjects import SubjectType
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The dashboard filters, as they appear in the page address."""
+
+    year: int | None = None
+    round_id: int | None = None
+    age_band: AgeBand | None = None
+    group_id: int | None = None
+
+    @classmethod
+    def from_args(cls, args: Any) -> Filters:
+        band = args.get("age_band", "")
+        return cls(
+            year=args.get("year", type=int),
+            round_id=args.get("round", type=int),
+            age_band=AgeBand(band) if band in {b.value for b in AgeBand} else None,
+            group_id=args.get("group", type=int),
+        )
+
+    def as_args(self) -> dict[str, Any]:
+        values = {
+            "year": self.year,
+            "round": self.round_id,
+            "age_band": self.age_band.value if self.age_band else None,
+            "group": self.group_id,
+        }
+        return {k: v for k, v in values.items() if v is not None}
+
+
+def _year(column: Any) -> Any:
+    return cast(func.extract("year", column), Integer)
+
+
+def _answers(council_id: int, filters: Filters) -> Any:
+    """Chosen answers to questions with favourable answers, within the filters."""
+    from surveys.models import Answer, QuestionSet, Response, SurveyRound
+
+    query = (
+        select()
+        .select_from(Answer)
+        .join(Response, Answer.response_id == Response.id)
+        .join(SurveyRound, Response.round_id == SurveyRound.id)
+        .join(QuestionSet, Response.question_set_id == QuestionSet.id)
+        .where(Answer.council_id == council_id, Answer.favourable.is_not(None))
+    )
+    if filters.year:
+        query = query.where(_year(SurveyRound.opens_at) == filters.year)
+    if filters.round_id:
+        query = query.where(SurveyRound.id == filters.round_id)
+    if filters.age_band:
+        query = query.where(QuestionSet.age_band == filters.age_band)
+    if filters.group_id:
+        query = query.where(Response.group_id == filters.group_id)
+    return query
+
+
+def _favourable_sum() -> Any:
+    from surveys.models import Answer
+
+    return func.sum(case((Answer.favourable.is_(True), 1), else_=0))
+
+
+def indicator_totals(session: Session, council_id: int, filters: Filters) -> list[dict[str, Any]]:
+    """Per question key: favourable and answered counts."""
+    from surveys.models import Answer
+
+    query = (
+        _answers(council_id, filters)
+        .add_columns(
+            Answer.question_key,
+            _favourable_sum().label("favourable"),
+            func.count().label("answered"),
+        )
+        .group_by(Answer.question_key)
+        .order_by(Answer.question_key)
+    )
+    return [dict(r._mapping) for r in session.execute(query)]
+
+
+def indicator_by(
+    session: Session, council_id: int, filters: Filters, question_key: str, by: str
+) -> list[dict[str, Any]]:
+    """One indicator split by "year", "age_band" or "group": favourable and answered counts."""
+    from surveys.models import Answer, QuestionSet, Response, SurveyRound
+
+    column = {
+        "year": _year(SurveyRound.opens_at),
+        "age_band": QuestionSet.age_band,
+        "group": Group.name,
+    }[by]
+    query = _answers(council_id, filters).where(Answer.question_key == question_key)
+    if by == "group":
+        query = query.join(Group, Group.id == Response.group_id)
+    query = (
+        query.add_columns(
+            column.label("key"),
+            _favourable_sum().label("favourable"),
+            func.count().label("answered"),
+        )
+        .group_by(column)
+        .order_by(column)
+    )
+    rows = [dict(r._mapping) for r in session.execute(query)]
+    for row in rows:
+        if isinstance(row["key"], AgeBand):
+            row["key"] = row["key"].value
+    return rows
+
+
+def response_rates(session: Session, council_id: int, filters: Filters) -> list[dict[str, Any]]:
+    """Per round and group: responses sent, and the group size a worker recorded."""
+    from surveys.models import QuestionSet, Response, RoundGroup, SurveyRound
+
+    sent = (
+        select(
+            Response.round_id, Response.group_id, func.count(Response.submitted_at).label("sent")
+        )
+        .where(Response.council_id == council_id)
+        .group_by(Response.round_id, Response.group_id)
+        .subquery()
+    )
+    query = (
+        select(
+            SurveyRound.name.label("round"),
+            Group.name.label("group"),
+            RoundGroup.expected_size.label("expected"),
+            func.coalesce(sent.c.sent, 0).label("sent"),
+        )
+        .select_from(RoundGroup)
+        .join(SurveyRound, SurveyRound.id == RoundGroup.round_id)
+        .join(QuestionSet, QuestionSet.id == SurveyRound.question_set_id)
+        .join(Group, Group.id == RoundGroup.group_id)
+        .outerjoin(
+            sent,
+            and_(sent.c.round_id == RoundGroup.round_id, sent.c.group_id == RoundGroup.group_id),
+        )
+        .where(RoundGroup.council_id == council_id)
+        .order_by(SurveyRound.opens_at.desc(), Group.name)
+    )
+    if filters.year:
+        query = query.where(_year(SurveyRound.opens_at) == filters.year)
+    if filters.round_id:
+        query = query.where(SurveyRound.id == filters.round_id)
+    if filters.age_band:
+        query = query.where(QuestionSet.age_band == filters.age_band)
+    if filters.group_id:
+        query = query.where(Group.id == filters.group_id)
+    return [dict(r._mapping) for r in session.execute(query)]
+
+
+def evidence_matrix(session: Session, council_id: int, filters: Filters) -> list[dict[str, Any]]:
+    """A row per recommendation: indicator counts, confirmed free-text tags, card counts."""
+    from challenge_cards.models import CardStatus, ChallengeCard
+    from surveys.models import Answer, question_recommendation
+
+    indicators = {
+        r.recommendation_id: r
+        for r in session.execute(
+            _answers(council_id, filters)
+            .join(
+                question_recommendation, question_recommendation.c.question_id == Answer.question_id
+            )
+            .add_columns(
+                question_recommendation.c.recommendation_id,
+                _favourable_sum().label("favourable"),
+                func.count().label("answered"),
+            )
+            .group_by(question_recommendation.c.recommendation_id)
+        )
+    }
+    text_tags = dict(
+        session.execute(
+            select(EvidenceTag.recommendation_id, func.count())
+            .where(
+                EvidenceTag.council_id == council_id,
+                EvidenceTag.status == TagStatus.CONFIRMED,
+                EvidenceTag.subject_type == SubjectType.SURVEY_ANSWER,
+            )
+            .group_by(EvidenceTag.recommendation_id)
+        )
+        .tuples()
+        .all()
+    )
+    answered_states = [CardStatus.RESPONDED, CardStatus.CLOSED]
+    cards = {
+        r.recommendation_id: r
+        for r in session.execute(
+            select(
+                EvidenceTag.recommendation_id,
+                func.count().label("raised"),
+                func.sum(case((ChallengeCard.status.in_(answered_states), 1), else_=0)).label(
+                    "answered"
+                ),
+                func.sum(case((ChallengeCard.what_changed.is_not(None), 1), else_=0)).label(
+                    "changed"
+                ),
+            )
+            .join(
+                ChallengeCard,
+                and_(
+                    EvidenceTag.subject_type == SubjectType.CHALLENGE_CARD,
+                    EvidenceTag.subject_id == ChallengeCard.id,
+                ),
+            )
+            .where(EvidenceTag.council_id == council_id, EvidenceTag.status == TagStatus.CONFIRMED)
+            .group_by(EvidenceTag.recommendation_id)
+        )
+    }
+    rows = []
+    for rec in session.scalars(
+        select(Recommendation)
+        .where(Recommendation.active.is_(True))
+        .order_by(Recommendation.sort_order)
+    ):
+        indicator = indicators.get(rec.id)
+        card = cards.get(rec.id)
+        rows.append(
+            {
+                "code": rec.code,
+                "title": rec.title,
+                "favourable": int(indicator.favourable) if indicator else 0,
+                "answered": int(indicator.answered) if indicator else 0,
+                "text_tags": int(text_tags.get(rec.id, 0)),
+                "cards_raised": int(card.raised) if card else 0,
+                "cards_answered": int(card.answered or 0) if card else 0,
+                "cards_changed": int(card.changed or 0) if card else 0,
+            }
+        )
+    return rows
+
+
+def card_funnel(session: Session, council_id: int, now: Any) -> dict[str, Any]:
+    """Cards by stage, the median days from sending to an answer, and overdue cards."""
+    from challenge_cards.models import CardStatus, ChallengeCard
+
+    by_status = dict(
+        session.execute(
+            select(ChallengeCard.status, func.count())
+            .where(ChallengeCard.council_id == council_id)
+            .group_by(ChallengeCard.status)
+        )
+        .tuples()
+        .all()
+    )
+    # Only two timestamps per answered card: fine to fetch, unlike answers.
+    spans = session.execute(
+        select(ChallengeCard.sent_at, ChallengeCard.answered_at).where(
+            ChallengeCard.council_id == council_id,
+            ChallengeCard.sent_at.is_not(None),
+            ChallengeCard.answered_at.is_not(None),
+        )
+    ).all()
+    days = [(answered - sent).total_seconds() / 86400 for sent, answered in spans]
+    overdue = session.scalar(
+        select(func.count())
+        .select_from(ChallengeCard)
+        .where(
+            ChallengeCard.council_id == council_id,
+            ChallengeCard.status == CardStatus.SENT,
+            ChallengeCard.due_at < now,
+        )
+    )
+    raised = sum(by_status.values())
+    sent = raised - sum(
+        by_status.get(s, 0)
+        for s in (
+            CardStatus.NEW,
+            CardStatus.RETURNED,
+            CardStatus.DECLINED,
+            CardStatus.MERGED,
+            CardStatus.PRIVATE,
+        )
+    )
+    answered = by_status.get(CardStatus.RESPONDED, 0) + by_status.get(CardStatus.CLOSED, 0)
+    return {
+        "stages": [
+            ("Raised", raised),
+            ("Sent to a service", sent),
+            ("Answered", answered),
+            ("Changed", by_status.get(CardStatus.CLOSED, 0)),
+        ],
+        "median_days": round(statistics.median(days), 1) if days else None,
+        "answered_count": len(days),
+        "overdue": int(overdue or 0),
+    }
+
+
+def highlights(session: Session, council_id: int, limit: int = 5) -> list[Any]:
+    """Recent "you said, we did": moderated public words only."""
+    from challenge_cards.queries import board
+
+    return board(session, council_id)[:limit]
+
+
+def question_texts(session: Session, council_id: int) -> dict[str, str]:
+    """English text of each question key (newest version wins)."""
+    from surveys.models import Question, QuestionSet
+
+    texts: dict[str, str] = {}
+    for key, text, _version in session.execute(
+        select(Question.key, Question.text, QuestionSet.version)
+        .join(QuestionSet, QuestionSet.id == Question.question_set_id)
+        .order_by(QuestionSet.version)
+    ):
+        texts[key] = text["en"]
+    return texts
+
+
+def years(session: Session, council_id: int) -> list[int]:
+    from surveys.models import SurveyRound
+
+    return sorted(
+        {
+            int(y)
+            for (y,) in session.execute(
+                select(_year(SurveyRound.opens_at))
+                .where(SurveyRound.council_id == council_id)
+                .distinct()
+            )
+        },
+        reverse=True,
+    )

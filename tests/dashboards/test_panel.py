@@ -1,0 +1,142 @@
+"""Panel dashboards through HTTP: aggregates shown, small numbers hidden, no child's words."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from participation.accounts.models import Role
+from participation.councils.models import AgeBand, GroupKind
+from participation.councils.services import create_group, join_group
+from participation.dashboards import figures
+from participation.dashboards.views import indicator_cell
+from surveys import services as surveys
+
+SECRET_WORDS = "my foster carers son Dylan shouts at me"
+SAFE_ROW = (
+    r"Do you feel safe where you live\?</a></td>\s*"
+    r'<td class="count">VALUE</td><td class="share">VALUE</td>'
+)
+
+
+def _answer_many(db_tx, survey_round, group, choices, text=None):
+    """Children of ``group`` answer feel_safe with each of ``choices`` (through the services)."""
+    question = survey_round.question_set.questions[0]
+    text_question = survey_round.question_set.questions[-1]
+    for choice in choices:
+        participant, _token = join_group(db_tx, group)
+        response = surveys.start_response(db_tx, survey_round, participant, "en")
+        surveys.save_answer(
+            db_tx, response, surveys.prepare_answer(question, "next", choice, None), participant, 2
+        )
+        if text:
+            prepared = surveys.prepare_answer(text_question, "next", None, text)
+            surveys.save_answer(db_tx, response, prepared, participant, None)
+        surveys.submit(db_tx, response)
+    db_tx.flush()
+
+
+@pytest.fixture()
+def answered(db_tx, council, group, survey_round):
+    """32 children answered: 20 feel safe, 12 do not; one also wrote worrying words."""
+    _answer_many(db_tx, survey_round, group, ["yes"] * 20 + ["no"] * 11)
+    _answer_many(db_tx, survey_round, group, ["no"], text=SECRET_WORDS)
+    small = create_group(
+        db_tx,
+        council,
+        name="Tiny group",
+        age_band=AgeBand.AGES_8_11,
+        kind=GroupKind.CHILDREN_IN_CARE,
+    )
+    survey_round.round_groups.append(
+        type(survey_round.round_groups[0])(
+            council_id=council.id, group_id=small.id, expected_size=6
+        )
+    )
+    _answer_many(db_tx, survey_round, small, ["yes", "yes", "no"])
+    return survey_round
+
+
+def test_indicator_share_needs_both_sides_over_the_threshold():
+    assert indicator_cell(20, 32, 10) == {"base": 32, "share": 62.5}
+    assert indicator_cell(25, 30, 10) == {"base": 30, "share": None}  # 5 unfavourable would show
+    assert indicator_cell(3, 6, 10) == {"base": None, "share": None}
+
+
+def test_figures_are_pure_and_leave_hidden_values_out():
+    fig = figures.share_bars("Test", [("Safe", 62.5), ("Hidden", None)])
+    data = json.loads(figures.to_json(fig))
+    assert data["data"][0]["y"] == ["Safe"] and data["data"][0]["x"] == [62.5]
+    trend = json.loads(figures.to_json(figures.trend("T", [(2025, None), (2026, 50.0)])))
+    assert trend["data"][0]["y"] == [None, 50.0]
+
+
+def test_the_panel_sees_the_overview_with_a_chart_and_its_table(client, login_as, answered):
+    login_as(Role.PANEL_MEMBER)
+    page = client.get("/panel").get_data(as_text=True)
+    assert "Do you feel safe where you live?" in page
+    row = re.search(
+        SAFE_ROW.replace("VALUE", r"(\d+)"),
+        page,
+    )
+    assert row and row.groups() == ("35", "63")  # 22 of 35 across both groups
+    assert 'data-figure="chart-indicators"' in page and "plotly-basic.min.js" in page
+    assert "Bar chart of the share of favourable answers" in page
+
+
+def test_filters_are_in_the_address_and_a_small_group_is_hidden(client, login_as, answered, db_tx):
+    login_as(Role.PANEL_MEMBER)
+    tiny = next(rg.group for rg in answered.round_groups if rg.group.name == "Tiny group")
+    page = client.get(f"/panel?group={tiny.id}").get_data(as_text=True)
+    row = re.search(
+        SAFE_ROW.replace("VALUE", r"([^<]+)"),
+        page,
+    )
+    assert row.groups() == ("*", "*")
+    rates = client.get("/panel/response-rates").get_data(as_text=True)
+    assert (
+        "Tiny group" in rates
+        and '<td class="count">3</td>' not in rates
+        and '<td class="count">6</td>' not in rates
+    )
+
+
+def test_no_dashboard_page_shows_a_small_count_or_a_childs_words(client, login_as, answered, app):
+    login_as(Role.PANEL_MEMBER)
+    pages = [
+        "/panel",
+        "/panel/evidence",
+        "/panel/response-rates",
+        "/panel/indicators/feel_safe",
+        "/panel/indicators/feel_safe?age_band=8-11",
+        "/panel?year=2026",
+    ]
+    threshold = app.config["SMALL_NUMBER_THRESHOLD"]
+    for path in pages:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        page = response.get_data(as_text=True)
+        for value in re.findall(r'class="count">([^<]*)<', page):
+            assert value in ("*", "not recorded") or int(value) >= threshold, (path, value)
+        assert "Dylan" not in page and "shouts" not in page
+        for figure in re.findall(r'data-figure="[^"]+">(.*?)</script>', page, re.S):
+            for trace in json.loads(figure)["data"]:
+                if trace["type"] == "bar" and trace.get("orientation") != "h":
+                    assert all(v is None or v >= threshold for v in trace["y"]), path
+
+
+def test_plotly_is_served_from_this_site_and_cached_as_immutable(client, login_as):
+    login_as(Role.PANEL_MEMBER)
+    page = client.get("/panel").get_data(as_text=True)
+    src = re.search(r'src="(/static/vendor/plotly/[^"]+)"', page).group(1)
+    with client.get(src) as response:
+        assert response.status_code == 200 and b"plotly.js" in response.data[:200]
+        assert "immutable" in response.headers["Cache-Control"]
+    assert "plotly" not in client.get("/staff").get_data(as_text=True)
+
+
+def test_children_cannot_open_the_dashboards(client, post, group):
+    post("/join", {"code": group.current_join_code.display})
+    assert client.get("/panel").status_code == 302
