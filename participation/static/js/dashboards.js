@@ -6,7 +6,8 @@ document.addEventListener("DOMContentLoaded", function () {
     var target = document.getElementById(node.dataset.figure);
     if (!target) { return; }
     var figure = JSON.parse(node.textContent);
-    Plotly.newPlot(target, figure.data, figure.layout, { displaylogo: false, responsive: true });
+    // No mode bar: its styles would need an inline <style>, which the policy forbids.
+    Plotly.newPlot(target, figure.data, figure.layout, { displayModeBar: false, responsive: true });
     target.classList.add("chart-drawn");
   });
 });
