@@ -320,35 +320,52 @@ def card(card_id: int) -> tuple[str, int]:
     return _card_page(found)
 
 
-def _step(
-    card_id: int, form: Any, form_name: str, change: Callable[[ChallengeCard], None], done: str
+def _run_step(
+    found: ChallengeCard,
+    form: Any,
+    form_name: str,
+    change: Callable[[ChallengeCard], None],
+    done: str,
+    page: Callable[..., tuple[str, int]],
+    endpoint: str,
 ) -> Any:
-    """Run one step on a card, refusing stale pages and keeping what was typed."""
-    found = queries.card_for_staff(db.session, card_id, current_user) or abort(404)
+    """Run one step on a card, refusing stale pages and keeping what was typed.
+
+    Shared by the worker's and the responder's pages: ``page`` renders the card again with
+    the form as sent, and ``endpoint`` is where a successful step goes back to.
+    """
     if not form.validate_on_submit():
-        return _card_page(found, 422, **{form_name: form})
+        return page(found, 422, **{form_name: form})
     if str(found.version) != (form.version.data or ""):
         flash(
             _("Someone else changed this card while you had it open. Check it, then try again."),
             "error",
         )
-        return _card_page(found, 409, **{form_name: form})
+        return page(found, 409, **{form_name: form})
     try:
         change(found)
         db.session.commit()
     except services.CardError as error:
         db.session.rollback()
         form.form_errors.append(str(error))
-        return _card_page(found, 422, **{form_name: form})
+        return page(found, 422, **{form_name: form})
     except StaleDataError:
         db.session.rollback()
         flash(
             _("Someone else changed this card at the same moment. Check it, then try again."),
             "error",
         )
-        return redirect(url_for(".card", card_id=card_id))
+        return redirect(url_for(endpoint, card_id=found.id))
     flash(done, "success")
-    return redirect(url_for(".card", card_id=card_id))
+    return redirect(url_for(endpoint, card_id=found.id))
+
+
+def _step(
+    card_id: int, form: Any, form_name: str, change: Callable[[ChallengeCard], None], done: str
+) -> Any:
+    """A worker's step on a card of their council."""
+    found = queries.card_for_staff(db.session, card_id, current_user) or abort(404)
+    return _run_step(found, form, form_name, change, done, _card_page, ".card")
 
 
 def _me() -> StaffUser:
@@ -577,31 +594,9 @@ def respond(card_id: int) -> tuple[str, int]:
 def _responder_step(
     card_id: int, form: Any, form_name: str, change: Callable[[ChallengeCard], None], done: str
 ) -> Any:
+    """A responder's step on a card sent to them."""
     found = queries.card_for_responder(db.session, card_id, current_user) or abort(404)
-    if not form.validate_on_submit():
-        return _respond_page(found, 422, **{form_name: form})
-    if str(found.version) != (form.version.data or ""):
-        flash(
-            _("Someone else changed this card while you had it open. Check it, then try again."),
-            "error",
-        )
-        return _respond_page(found, 409, **{form_name: form})
-    try:
-        change(found)
-        db.session.commit()
-    except services.CardError as error:
-        db.session.rollback()
-        form.form_errors.append(str(error))
-        return _respond_page(found, 422, **{form_name: form})
-    except StaleDataError:
-        db.session.rollback()
-        flash(
-            _("Someone else changed this card at the same moment. Check it, then try again."),
-            "error",
-        )
-        return redirect(url_for(".respond", card_id=card_id))
-    flash(done, "success")
-    return redirect(url_for(".respond", card_id=card_id))
+    return _run_step(found, form, form_name, change, done, _respond_page, ".respond")
 
 
 @bp.post("/staff/responses/<int:card_id>/answer")
