@@ -159,6 +159,26 @@ def quote(text: str, tokens: Sequence[Token], start: int, end: int) -> str:
     return text[tokens[start].start : tokens[end - 1].end]
 
 
+def quote_spans(
+    text: str, tokens: Sequence[Token], spans: Iterable[tuple[int, int]], limit: int
+) -> tuple[str, ...]:
+    """Quote token spans in text order, merging overlaps, without repeats, at most ``limit``."""
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    quotes: list[str] = []
+    for start, end in merged:
+        q = quote(text, tokens, start, end)
+        if q not in quotes:
+            quotes.append(q)
+        if len(quotes) == limit:
+            break
+    return tuple(quotes)
+
+
 # Pattern elements. Literal elements are stem keys (str); these two sentinels are the
 # wildcards. They are ints so they can never collide with a key.
 _ANY: Final = 0

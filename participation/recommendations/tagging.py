@@ -21,7 +21,13 @@ from typing import Any
 
 import yaml
 
-from participation.text import PatternIndex, PhraseMatch, PhraseMatcher, Token, quote, tokenise
+from participation.text import (
+    PatternIndex,
+    PhraseMatch,
+    PhraseMatcher,
+    quote_spans,
+    tokenise,
+)
 
 __all__ = [
     "CodeScore",
@@ -165,7 +171,9 @@ class Tagger:
                 weights[term.pattern] = max(weights.get(term.pattern, 0.0), term.weight)
             score = 1.0 - math.exp(-sum(weights.values()))
             if score + 1e-9 >= self.threshold:
-                evidence = _evidence(text, tokens, [m for _t, m in kept])
+                evidence = quote_spans(
+                    text, tokens, ((m.start, m.end) for _t, m in kept), _MAX_EVIDENCE
+                )
                 suggestions.append(TagSuggestion(code, round(score, 4), evidence))
         suggestions.sort(key=lambda s: (-s.score, s.code))
         return suggestions
@@ -218,27 +226,6 @@ def _drop_contained(
             kept.append((term, m))
             ends_by_start.setdefault(m.start, []).append(m.end)
     return kept
-
-
-def _evidence(
-    text: str, tokens: Sequence[Token], matches: Iterable[PhraseMatch]
-) -> tuple[str, ...]:
-    """Quote matched spans in text order, merging overlaps, without repeats."""
-    spans = sorted((m.start, m.end) for m in matches)
-    merged: list[list[int]] = []
-    for start, end in spans:
-        if merged and start < merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    quotes: list[str] = []
-    for start, end in merged:
-        q = quote(text, tokens, start, end)
-        if q not in quotes:
-            quotes.append(q)
-        if len(quotes) == _MAX_EVIDENCE:
-            break
-    return tuple(quotes)
 
 
 # -- evaluation ------------------------------------------------------------------------------

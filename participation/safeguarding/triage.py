@@ -31,7 +31,7 @@ from participation.text import (
     PhraseMatch,
     PhraseMatcher,
     Token,
-    quote,
+    quote_spans,
     tokenise,
 )
 
@@ -39,6 +39,7 @@ __all__ = ["REASONS", "Level", "Triage", "TriageResult", "triage"]
 
 DEFAULT_LEXICON = Path(__file__).with_name("lexicon.yaml")
 _MAX_SPAN = 40  # longer than any pattern can stretch (words plus gaps)
+_MAX_EVIDENCE = 20  # enough to show the lead where to look
 
 REASONS: tuple[str, ...] = (
     "self_harm",
@@ -195,7 +196,7 @@ class Triage:
         return TriageResult(
             level=max(worst.values()),
             reasons=tuple(reasons),
-            evidence=_evidence(text, tokens, hits),
+            evidence=quote_spans(text, tokens, ((h.start, h.end) for h in hits), _MAX_EVIDENCE),
         )
 
     def _clauses(self, tokens: Sequence[Token]) -> list[int]:
@@ -258,24 +259,6 @@ def _most_specific(hits: list[_Hit]) -> list[_Hit]:
             for end in by_start.get(start, ())
         )
     ]
-
-
-def _evidence(text: str, tokens: Sequence[Token], hits: Sequence[_Hit]) -> tuple[str, ...]:
-    """Quote the words that fired, in text order, merging overlapping phrases."""
-    merged: list[list[int]] = []
-    for start, end in sorted((h.start, h.end) for h in hits):
-        if merged and start < merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    quotes: list[str] = []
-    for start, end in merged:
-        q = quote(text, tokens, start, end)
-        if q not in quotes:
-            quotes.append(q)
-        if len(quotes) == 20:  # enough to show the lead where to look
-            break
-    return tuple(quotes)
 
 
 @functools.cache
