@@ -136,8 +136,7 @@ def _classify(
         text=f"{prepared.what_change}\n{prepared.why_matters}".strip(),
         result=prepared.triage,
     )
-    tagging.withdraw_pending_suggestions(session, SubjectType.CHALLENGE_CARD, card.id)
-    tagging.suggest_tags(
+    tagging.retag(
         session,
         council_id=card.council_id,
         subject_type=SubjectType.CHALLENGE_CARD,

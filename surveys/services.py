@@ -203,8 +203,7 @@ def save_answer(
     alert = None
     if prepared.text is not None:
         alert = _alert_once(session, answer, prepared, participant, now)
-        tagging.withdraw_pending_suggestions(session, SubjectType.SURVEY_ANSWER, answer.id)
-        tagging.suggest_tags(
+        tagging.retag(
             session,
             council_id=response.council_id,
             subject_type=SubjectType.SURVEY_ANSWER,

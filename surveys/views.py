@@ -6,7 +6,6 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import segno
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -18,6 +17,7 @@ from participation.access import child_required, role_required
 from participation.accounts.models import Role
 from participation.councils.models import Group, Participant
 from participation.councils.services import current_participant, groups_for_staff
+from participation.councils.views import join_link_and_qr
 from participation.db import db, utcnow
 from participation.forms import choices
 from surveys import services
@@ -356,10 +356,8 @@ def new_round() -> Any:
     return render_template("surveys/new_round.html", form=form), status
 
 
-@bp.get("/staff/rounds/<int:round_id>")
-@role_required(*STAFF)
-def round_detail(round_id: int) -> str:
-    """A round: dates, and for each group its join link and QR code."""
+def _round_for_staff(round_id: int) -> SurveyRound:
+    """The round if it is the staff member's council's; otherwise a 404."""
     found = db.session.scalar(
         select(SurveyRound).where(
             SurveyRound.id == round_id, SurveyRound.council_id == current_user.council_id
@@ -367,6 +365,14 @@ def round_detail(round_id: int) -> str:
     )
     if found is None:
         abort(404)
+    return found
+
+
+@bp.get("/staff/rounds/<int:round_id>")
+@role_required(*STAFF)
+def round_detail(round_id: int) -> str:
+    """A round: dates, and for each group its join link and QR code."""
+    found = _round_for_staff(round_id)
     counts = dict(
         db.session.execute(
             select(Response.group_id, func.count(Response.id))
@@ -380,8 +386,7 @@ def round_detail(round_id: int) -> str:
     for round_group in sorted(found.round_groups, key=lambda rg: rg.group.name):
         group: Group = round_group.group
         code = group.current_join_code
-        link = url_for("councils.join_link", code=code.code, _external=True) if code else None
-        qr = segno.make(link, error="m").svg_data_uri(scale=5, border=2) if link else None
+        link, qr = join_link_and_qr(code, scale=5)
         entries.append(
             {
                 "group": group,
@@ -401,13 +406,7 @@ def group_sizes(round_id: int) -> Any:
     """Record how many children each group has, for response rates."""
     from participation.accounts.forms import ConfirmForm
 
-    found = db.session.scalar(
-        select(SurveyRound).where(
-            SurveyRound.id == round_id, SurveyRound.council_id == current_user.council_id
-        )
-    )
-    if found is None:
-        abort(404)
+    found = _round_for_staff(round_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     problems = []

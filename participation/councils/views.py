@@ -15,7 +15,7 @@ from participation.accounts.forms import ConfirmForm
 from participation.accounts.models import Role
 from participation.councils import services
 from participation.councils.forms import GroupForm, JoinForm
-from participation.councils.models import AgeBand, GroupKind
+from participation.councils.models import AgeBand, GroupKind, JoinCode
 from participation.db import db
 from participation.extensions import limiter
 
@@ -106,6 +106,14 @@ def forget_device() -> Response:
     return response
 
 
+def join_link_and_qr(code: JoinCode | None, scale: int) -> tuple[str | None, str | None]:
+    """A group's join link and its QR code (an SVG data URI drawn here, no third party)."""
+    if code is None:
+        return None, None
+    link = url_for("councils.join_link", code=code.code, _external=True)
+    return link, segno.make(link, error="m").svg_data_uri(scale=scale, border=2)
+
+
 @bp.get("/staff/groups")
 @role_required(*GROUP_STAFF)
 def groups() -> str:
@@ -147,9 +155,7 @@ def new_group() -> Any:
 def group(group_id: int) -> str:
     """A group: its join code, link and QR code."""
     found = services.group_for_staff(db.session, group_id, current_user) or abort(404)
-    code = found.current_join_code
-    link = url_for(".join_link", code=code.code, _external=True) if code else None
-    qr = segno.make(link, error="m").svg_data_uri(scale=6, border=2) if link else None
+    link, qr = join_link_and_qr(found.current_join_code, scale=6)
     return render_template("councils/group.html", group=found, link=link, qr=qr, form=ConfirmForm())
 
 

@@ -63,6 +63,13 @@ def _answers(council_id: int, filters: Filters) -> Any:
         .join(QuestionSet, Response.question_set_id == QuestionSet.id)
         .where(Answer.council_id == council_id, Answer.favourable.is_not(None))
     )
+    return _filtered(query, filters, Response.group_id)
+
+
+def _filtered(query: Any, filters: Filters, group_column: Any) -> Any:
+    """Apply the filters to a query that joins survey_round and question_set."""
+    from surveys.models import QuestionSet, SurveyRound
+
     if filters.year:
         query = query.where(_year(SurveyRound.opens_at) == filters.year)
     if filters.round_id:
@@ -70,7 +77,7 @@ def _answers(council_id: int, filters: Filters) -> Any:
     if filters.age_band:
         query = query.where(QuestionSet.age_band == filters.age_band)
     if filters.group_id:
-        query = query.where(Response.group_id == filters.group_id)
+        query = query.where(group_column == filters.group_id)
     return query
 
 
@@ -157,14 +164,7 @@ def response_rates(session: Session, council_id: int, filters: Filters) -> list[
         .where(RoundGroup.council_id == council_id)
         .order_by(SurveyRound.opens_at.desc(), Group.name)
     )
-    if filters.year:
-        query = query.where(_year(SurveyRound.opens_at) == filters.year)
-    if filters.round_id:
-        query = query.where(SurveyRound.id == filters.round_id)
-    if filters.age_band:
-        query = query.where(QuestionSet.age_band == filters.age_band)
-    if filters.group_id:
-        query = query.where(Group.id == filters.group_id)
+    query = _filtered(query, filters, Group.id)
     return [dict(r._mapping) for r in session.execute(query)]
 
 

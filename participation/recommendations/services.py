@@ -100,6 +100,27 @@ def withdraw_pending_suggestions(
     session.flush()
 
 
+def retag(
+    session: Session,
+    *,
+    council_id: int,
+    subject_type: SubjectType,
+    subject_id: int,
+    text: str,
+    suggestions: list[TagSuggestion] | None = None,
+) -> list[EvidenceTag]:
+    """The child's words are new or changed: replace pending suggestions with fresh ones."""
+    withdraw_pending_suggestions(session, subject_type, subject_id)
+    return suggest_tags(
+        session,
+        council_id=council_id,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        text=text,
+        suggestions=suggestions,
+    )
+
+
 def decide_tag(session: Session, tag: EvidenceTag, confirm: bool, by: StaffUser) -> None:
     """A worker confirms a suggestion (it counts) or rejects it (it is kept, not counted)."""
     if tag.council_id != by.council_id:
