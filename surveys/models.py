@@ -201,3 +201,29 @@ class Answer(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class AnswerTally(Base):
+    """Counts of chosen answers per round, group and question, kept current as children answer.
+
+    The dashboards read these few rows instead of grouping every answer: a change to an
+    answer adds its difference here in the same transaction (``surveys.tallies``).
+    """
+
+    __tablename__ = "survey_answer_tally"
+    __table_args__ = (
+        UniqueConstraint("round_id", "group_id", "question_id"),
+        CheckConstraint("favourable >= 0 AND answered >= favourable", name="counts_consistent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("council.id"), index=True)
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_round.id", ondelete="CASCADE"), index=True
+    )
+    group_id: Mapped[int] = mapped_column(ForeignKey("participation_group.id"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("survey_question.id"))
+    question_key: Mapped[str] = mapped_column(String(64))
+    # Answers with a favourable/unfavourable reading (chosen, on a question that has one).
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    favourable: Mapped[int] = mapped_column(Integer, default=0)

@@ -19,6 +19,7 @@ from participation.safeguarding import services as safeguarding
 from participation.safeguarding.models import SafeguardingAlert
 from participation.safeguarding.triage import TriageResult, triage
 from participation.subjects import SubjectType
+from surveys import tallies
 from surveys.models import (
     Answer,
     AnswerStatus,
@@ -234,13 +235,31 @@ def _upsert_answer(
         try:
             with session.begin_nested():
                 session.add(answer)
+                session.flush()
+                tallies.add(
+                    session,
+                    response=response,
+                    question_id=answer.question_id,
+                    question_key=answer.question_key,
+                    before=None,
+                    after=answer.favourable,
+                )
             return answer
         except IntegrityError:  # a double tap inserted it first: update that row instead
             existing = _answer_for(session, response.id, prepared.question.key)
             assert existing is not None
+    before = existing.favourable
     existing.status = prepared.status
     existing.choice = prepared.choice
     existing.favourable = _favourable(prepared)
+    tallies.add(
+        session,
+        response=response,
+        question_id=existing.question_id,
+        question_key=existing.question_key,
+        before=before,
+        after=existing.favourable,
+    )
     existing.text = prepared.text
     existing.updated_at = now
     session.flush()
@@ -255,8 +274,13 @@ def _favourable(prepared: PreparedAnswer) -> bool | None:
 
 
 def _answer_for(session: Session, response_id: int, key: str) -> Answer | None:
+    # Locked (PostgreSQL) so that two sends of one answer read each other's change and the
+    # tally difference is counted once; SQLite serialises writers anyway.
     return session.scalar(
-        select(Answer).where(Answer.response_id == response_id, Answer.question_key == key)
+        select(Answer)
+        .where(Answer.response_id == response_id, Answer.question_key == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
 
 

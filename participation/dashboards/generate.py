@@ -31,6 +31,7 @@ class Generated:
 
 def generate(session: Session, council: Council, answers: int, seed: int = 7) -> Generated:
     """Add about ``answers`` answers (and their children, responses and rounds) to ``council``."""
+    from surveys import tallies
     from surveys.models import Answer, AnswerStatus, QuestionKind, Response, ResponseStatus
     from surveys.question_sets import latest_versions, load_all
     from surveys.services import open_round
@@ -154,4 +155,6 @@ def generate(session: Session, council: Council, answers: int, seed: int = 7) ->
         result.responses += len(response_ids)
         result.answers += len(rows)
     session.flush()
+    # Bulk rows skip the per-answer tally updates: count these rounds once, in SQL.
+    tallies.rebuild(session, [r.id for _year, _band, r in rounds])
     return result

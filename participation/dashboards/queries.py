@@ -51,19 +51,37 @@ def _year(column: Any) -> Any:
     return cast(func.extract("year", column), Integer)
 
 
-def _answers(council_id: int, filters: Filters) -> Any:
-    """Chosen answers to questions with favourable answers, within the filters."""
-    from surveys.models import Answer, QuestionSet, Response, SurveyRound
+def _tallies(council_id: int, filters: Filters) -> Any:
+    """The answer tallies (one row per round, group and question) within the filters.
+
+    Reading these instead of the answers keeps every aggregate to a few hundred rows
+    however many children have answered (``surveys.tallies`` keeps them current).
+    """
+    from surveys.models import AnswerTally, QuestionSet, SurveyRound
 
     query = (
         select()
-        .select_from(Answer)
-        .join(Response, Answer.response_id == Response.id)
-        .join(SurveyRound, Response.round_id == SurveyRound.id)
-        .join(QuestionSet, Response.question_set_id == QuestionSet.id)
-        .where(Answer.council_id == council_id, Answer.favourable.is_not(None))
+        .select_from(AnswerTally)
+        .join(SurveyRound, AnswerTally.round_id == SurveyRound.id)
+        .join(QuestionSet, SurveyRound.question_set_id == QuestionSet.id)
+        .where(AnswerTally.council_id == council_id)
     )
-    return _filtered(query, filters, Response.group_id)
+    return _filtered(query, filters, AnswerTally.group_id)
+
+
+def _counts() -> tuple[Any, Any]:
+    from surveys.models import AnswerTally
+
+    return (
+        func.coalesce(func.sum(AnswerTally.favourable), 0).label("favourable"),
+        func.coalesce(func.sum(AnswerTally.answered), 0).label("answered"),
+    )
+
+
+def _answered() -> Any:
+    from surveys.models import AnswerTally
+
+    return func.sum(AnswerTally.answered) > 0
 
 
 def _filtered(query: Any, filters: Filters, group_column: Any) -> Any:
@@ -81,25 +99,16 @@ def _filtered(query: Any, filters: Filters, group_column: Any) -> Any:
     return query
 
 
-def _favourable_sum() -> Any:
-    from surveys.models import Answer
-
-    return func.sum(case((Answer.favourable.is_(True), 1), else_=0))
-
-
 def indicator_totals(session: Session, council_id: int, filters: Filters) -> list[dict[str, Any]]:
     """Per question key: favourable and answered counts."""
-    from surveys.models import Answer
+    from surveys.models import AnswerTally
 
     query = (
-        _answers(council_id, filters)
-        .add_columns(
-            Answer.question_key,
-            _favourable_sum().label("favourable"),
-            func.count().label("answered"),
-        )
-        .group_by(Answer.question_key)
-        .order_by(Answer.question_key)
+        _tallies(council_id, filters)
+        .add_columns(AnswerTally.question_key, *_counts())
+        .group_by(AnswerTally.question_key)
+        .having(_answered())
+        .order_by(AnswerTally.question_key)
     )
     return [dict(r._mapping) for r in session.execute(query)]
 
@@ -108,23 +117,20 @@ def indicator_by(
     session: Session, council_id: int, filters: Filters, question_key: str, by: str
 ) -> list[dict[str, Any]]:
     """One indicator split by "year", "age_band" or "group": favourable and answered counts."""
-    from surveys.models import Answer, QuestionSet, Response, SurveyRound
+    from surveys.models import AnswerTally, QuestionSet, SurveyRound
 
     column = {
         "year": _year(SurveyRound.opens_at),
         "age_band": QuestionSet.age_band,
         "group": Group.name,
     }[by]
-    query = _answers(council_id, filters).where(Answer.question_key == question_key)
+    query = _tallies(council_id, filters).where(AnswerTally.question_key == question_key)
     if by == "group":
-        query = query.join(Group, Group.id == Response.group_id)
+        query = query.join(Group, Group.id == AnswerTally.group_id)
     query = (
-        query.add_columns(
-            column.label("key"),
-            _favourable_sum().label("favourable"),
-            func.count().label("answered"),
-        )
+        query.add_columns(column.label("key"), *_counts())
         .group_by(column)
+        .having(_answered())
         .order_by(column)
     )
     rows = [dict(r._mapping) for r in session.execute(query)]
@@ -171,20 +177,17 @@ def response_rates(session: Session, council_id: int, filters: Filters) -> list[
 def evidence_matrix(session: Session, council_id: int, filters: Filters) -> list[dict[str, Any]]:
     """A row per recommendation: indicator counts, confirmed free-text tags, card counts."""
     from challenge_cards.models import CardStatus, ChallengeCard
-    from surveys.models import Answer, question_recommendation
+    from surveys.models import AnswerTally, question_recommendation
 
     indicators = {
         r.recommendation_id: r
         for r in session.execute(
-            _answers(council_id, filters)
+            _tallies(council_id, filters)
             .join(
-                question_recommendation, question_recommendation.c.question_id == Answer.question_id
+                question_recommendation,
+                question_recommendation.c.question_id == AnswerTally.question_id,
             )
-            .add_columns(
-                question_recommendation.c.recommendation_id,
-                _favourable_sum().label("favourable"),
-                func.count().label("answered"),
-            )
+            .add_columns(question_recommendation.c.recommendation_id, *_counts())
             .group_by(question_recommendation.c.recommendation_id)
         )
     }
