@@ -9,8 +9,7 @@ from flask_login import current_user
 
 from participation.access import staff_required
 from participation.councils.services import groups_for_staff
-from participation.dashboards import figures, queries
-from participation.dashboards.disclosure import share, suppress_series
+from participation.dashboards import figures, queries, report
 from participation.db import db, utcnow
 
 bp = Blueprint("dashboards", __name__)
@@ -18,24 +17,6 @@ bp = Blueprint("dashboards", __name__)
 
 def _threshold() -> int:
     return int(current_app.config["SMALL_NUMBER_THRESHOLD"])
-
-
-def indicator_cell(favourable: int, answered: int, threshold: int) -> dict[str, Any]:
-    """What may be shown of one indicator: its base and its favourable share.
-
-    The share is hidden unless both the favourable and the other answers reach the
-    threshold: with a base shown, a share would otherwise give away a small count.
-    """
-    shown = suppress_series(
-        {"favourable": favourable, "other": answered - favourable}, threshold, total_shown=True
-    )
-    base = answered if answered >= threshold else None
-    hidden = shown["favourable"] is None or shown["other"] is None
-    return {"base": base, "share": None if hidden else share(favourable, answered, threshold)}
-
-
-def _count(value: int, threshold: int) -> int | None:
-    return value if value >= threshold else None
 
 
 def _context(filters: queries.Filters) -> dict[str, Any]:
@@ -59,44 +40,27 @@ def _context(filters: queries.Filters) -> dict[str, Any]:
     }
 
 
-def _indicator_rows(filters: queries.Filters) -> list[dict[str, Any]]:
-    threshold = _threshold()
-    texts = queries.question_texts(db.session, current_user.council_id)
-    rows = []
-    for row in queries.indicator_totals(db.session, current_user.council_id, filters):
-        cell = indicator_cell(int(row["favourable"]), int(row["answered"]), threshold)
-        rows.append(
-            {
-                "key": row["question_key"],
-                "text": texts.get(row["question_key"], row["question_key"]),
-                **cell,
-            }
-        )
-    return rows
-
-
 @bp.get("/panel")
 @staff_required
 def overview() -> str:
     """Overview: indicators, cards and what changed, for the chosen filters."""
     filters = queries.Filters.from_args(request.args)
     threshold = _threshold()
-    rows = _indicator_rows(filters)
-    funnel = queries.card_funnel(db.session, current_user.council_id, utcnow())
-    stages = [(label, _count(count, threshold)) for label, count in funnel["stages"]]
+    council_id = current_user.council_id
+    rows = report.indicator_rows(db.session, council_id, filters, threshold)
+    cards = report.card_summary(db.session, council_id, utcnow(), threshold)
     chart = figures.share_bars(
         "Favourable answers by question", [(r["text"], r["share"]) for r in rows]
     )
     return render_template(
         "dashboards/overview.html",
         rows=rows,
-        stages=stages,
-        funnel=funnel,
-        median_days=funnel["median_days"] if funnel["answered_count"] >= threshold else None,
-        overdue=_count(funnel["overdue"], threshold),
+        stages=cards["stages"],
+        median_days=cards["median_days"],
+        overdue=cards["overdue"],
         chart=figures.to_json(chart),
-        funnel_chart=figures.to_json(figures.funnel("Challenge cards", stages)),
-        highlights=queries.highlights(db.session, current_user.council_id),
+        funnel_chart=figures.to_json(figures.funnel("Challenge cards", cards["stages"])),
+        highlights=queries.highlights(db.session, council_id),
         **_context(filters),
     )
 
@@ -110,15 +74,7 @@ def indicator(key: str) -> str:
     texts = queries.question_texts(db.session, current_user.council_id)
     if key not in texts:
         abort(404)
-    splits = {}
-    for by in ("year", "age_band", "group"):
-        splits[by] = [
-            {
-                "key": row["key"],
-                **indicator_cell(int(row["favourable"]), int(row["answered"]), threshold),
-            }
-            for row in queries.indicator_by(db.session, current_user.council_id, filters, key, by)
-        ]
+    splits = report.indicator_splits(db.session, current_user.council_id, filters, key, threshold)
     trend = figures.trend(
         "Trend across years", [(int(r["key"]), r["share"]) for r in splits["year"]]
     )
@@ -142,20 +98,7 @@ def evidence() -> str:
     """A row per Ofsted recommendation: survey indicators, confirmed tags, cards."""
     filters = queries.Filters.from_args(request.args)
     threshold = _threshold()
-    rows = []
-    for row in queries.evidence_matrix(db.session, current_user.council_id, filters):
-        cell = indicator_cell(row["favourable"], row["answered"], threshold)
-        rows.append(
-            {
-                "code": row["code"],
-                "title": row["title"],
-                **cell,
-                "text_tags": _count(row["text_tags"], threshold),
-                "cards_raised": _count(row["cards_raised"], threshold),
-                "cards_answered": _count(row["cards_answered"], threshold),
-                "cards_changed": _count(row["cards_changed"], threshold),
-            }
-        )
+    rows = report.evidence_rows(db.session, current_user.council_id, filters, threshold)
     return render_template("dashboards/evidence.html", rows=rows, **_context(filters))
 
 
@@ -165,23 +108,5 @@ def response_rates() -> str:
     """Responses sent against the group sizes workers recorded."""
     filters = queries.Filters.from_args(request.args)
     threshold = _threshold()
-    rows = []
-    for row in queries.response_rates(db.session, current_user.council_id, filters):
-        sent, expected = int(row["sent"]), row["expected"]
-        rate = None
-        if expected is not None and expected >= sent:
-            # Those who did not answer are a count too: both sides must be large enough.
-            sides = suppress_series({"sent": sent, "not": expected - sent}, threshold)
-            if sides["sent"] is not None and sides["not"] is not None:
-                rate = share(sent, expected, threshold)
-        rows.append(
-            {
-                "round": row["round"],
-                "group": row["group"],
-                "sent": _count(sent, threshold),
-                "expected": _count(expected, threshold) if expected is not None else None,
-                "known": expected is not None,
-                "rate": rate,
-            }
-        )
+    rows = report.response_rate_rows(db.session, current_user.council_id, filters, threshold)
     return render_template("dashboards/response_rates.html", rows=rows, **_context(filters))

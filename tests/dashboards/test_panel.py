@@ -11,7 +11,7 @@ from participation.accounts.models import Role
 from participation.councils.models import AgeBand, GroupKind
 from participation.councils.services import create_group, join_group
 from participation.dashboards import figures
-from participation.dashboards.views import indicator_cell
+from participation.dashboards.report import indicator_cell
 from surveys import services as surveys
 
 SECRET_WORDS = "my foster carers son Dylan shouts at me"
