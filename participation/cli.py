@@ -234,6 +234,8 @@ def register_commands(app: Flask) -> None:
         safeguarding_cli,
     ):
         app.cli.add_command(group)
+    from participation.jobs import register as register_jobs
     from participation.outbox import register_outbox_commands
 
     register_outbox_commands(app)
+    register_jobs(app)

@@ -8,16 +8,20 @@ Alembic's env.py and the app factory call it.
 import importlib
 
 from participation.accounts.models import StaffRole, StaffUser
+from participation.api.models import ApiToken
 from participation.audit import AuditEvent
 from participation.councils.models import Council, Group, JoinCode, Participant
 from participation.db import Base
+from participation.jobs import BackgroundJob
 from participation.outbox import OutboxEmail
 from participation.recommendations.models import EvidenceTag, Recommendation
 from participation.safeguarding.models import AlertAction, SafeguardingAlert
 
 __all__ = [
     "AlertAction",
+    "ApiToken",
     "AuditEvent",
+    "BackgroundJob",
     "Base",
     "Council",
     "EvidenceTag",
