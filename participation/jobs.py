@@ -23,6 +23,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, delete, func, or_, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from participation.db import Base, db, enum_type, utcnow
@@ -180,7 +181,17 @@ def work(loop: bool, interval: float, max_jobs: int) -> None:
     handlers = current_app.extensions.get("job_handlers", {})
     done = 0
     while True:
-        job = run_next(db.session, handlers)
+        try:
+            job = run_next(db.session, handlers)
+        except SQLAlchemyError:
+            if not loop:
+                raise
+            # The database is briefly away: the job stays queued (or goes stale and is
+            # picked up again); wait and carry on.
+            log.exception("jobs: database error, retrying")
+            db.session.rollback()
+            time.sleep(interval)
+            continue
         if job is not None:
             done += 1
             click.echo(f"job {job.id} ({job.kind}): {job.status.value}")
@@ -190,7 +201,7 @@ def work(loop: bool, interval: float, max_jobs: int) -> None:
         remove_expired(db.session, utcnow())
         if not loop:
             return
-        db.session.remove()
+        db.session.rollback()
         time.sleep(interval)
 
 
