@@ -73,6 +73,9 @@ def register_blueprints(app: Flask) -> None:
         dashboards_bp,
     ):
         app.register_blueprint(bp)
+    from participation.dashboards.views import register_jobs
+
+    register_jobs(app)
     # Feature packages import the core, never the reverse at module level.
     from challenge_cards.views import register as register_cards
     from surveys.views import register as register_surveys

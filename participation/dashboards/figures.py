@@ -6,12 +6,15 @@ every chart also has a text summary and a data table on its page.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
 import plotly.io as pio
 
 BLUE, ORANGE, GREEN, GREY = "#0072B2", "#E69F00", "#009E73", "#999999"
+# Characters a line of a bar's label: the chart must fit a 360-pixel phone screen.
+LABEL_WIDTH = 24
 FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 14}
 
 
@@ -27,23 +30,32 @@ def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
     return fig
 
 
+def _wrap(label: str, width: int = LABEL_WIDTH) -> str:
+    """A long label over several lines, so that it fits beside its bar on a phone."""
+    return "<br>".join(textwrap.wrap(label, width)) or label
+
+
 def share_bars(title: str, rows: Sequence[tuple[str, float | None]]) -> go.Figure:
     """Horizontal bars of favourable shares; a hidden share (small numbers) is left out."""
     shown = [(label, value) for label, value in rows if value is not None]
+    labels = [_wrap(label) for label, _value in shown]
     fig = go.Figure(
         go.Bar(
             x=[value for _label, value in shown],
-            y=[label for label, _value in shown],
+            y=labels,
+            customdata=[label for label, _value in shown],
             orientation="h",
             marker_color=BLUE,
             text=[f"{value:.0f}%" for _label, value in shown],
             textposition="auto",
-            hovertemplate="%{y}: %{x:.0f}%<extra></extra>",
+            hovertemplate="%{customdata}: %{x:.0f}%<extra></extra>",
         )
     )
     fig.update_xaxes(range=[0, 100], title="% favourable", gridcolor="#dddddd")
     fig.update_yaxes(autorange="reversed", automargin=True)
-    return _layout(fig, title, max(200, 60 + 34 * len(shown)))
+    # Plotly spaces the bars evenly: each row gets the height of the tallest label.
+    lines = max((label.count("<br>") + 1 for label in labels), default=1)
+    return _layout(fig, title, max(200, 90 + len(labels) * max(34, 10 + 18 * lines)))
 
 
 def trend(title: str, points: Sequence[tuple[int, float | None]]) -> go.Figure:

@@ -4,15 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
+from participation import jobs
 from participation.access import staff_required
 from participation.councils.services import groups_for_staff
-from participation.dashboards import figures, queries, report
+from participation.dashboards import exports, figures, queries, report
 from participation.db import db, utcnow
+from participation.extensions import limiter
 
 bp = Blueprint("dashboards", __name__)
+PACK_JOB = "panel_pack"
 
 
 def _threshold() -> int:
@@ -110,3 +127,79 @@ def response_rates() -> str:
     threshold = _threshold()
     rows = report.response_rate_rows(db.session, current_user.council_id, filters, threshold)
     return render_template("dashboards/response_rates.html", rows=rows, **_context(filters))
+
+
+@bp.get("/panel/pack")
+@staff_required
+def pack() -> str:
+    """The panel pack: every chart and table on one printable page."""
+    filters = queries.Filters.from_args(request.args)
+    made = report.build_pack(
+        db.session,
+        current_user.council_id,
+        current_user.council.name,
+        filters,
+        _threshold(),
+        utcnow(),
+    )
+    context = _context(filters)
+    context["dashboard"] = False  # charts here are drawn by the server: no plotly.js
+    return render_template(
+        "dashboards/pack.html", pack=made, **exports.pack_context(made), **context
+    )
+
+
+@bp.post("/panel/pack/exports")
+@staff_required
+@limiter.limit("20 per hour", key_func=lambda: f"export:{current_user.id}")
+def request_export() -> Any:
+    """Queue the pack as a PDF, XLSX or CSV file; a background job makes it."""
+    fmt = request.form.get("format", "")
+    if fmt not in exports.FORMATS:
+        abort(400)
+    filters = queries.Filters.from_args(request.form)
+    jobs.enqueue(
+        db.session,
+        council_id=current_user.council_id,
+        kind=PACK_JOB,
+        params={"format": fmt, "filters": filters.as_args()},
+        requested_by_id=current_user.id,
+    )
+    db.session.commit()
+    flash(_("Your file is being made. It will be ready here in a minute or so."), "success")
+    return redirect(url_for("dashboards.exports"))
+
+
+@bp.get("/panel/exports", endpoint="exports")
+@staff_required
+def exports_page() -> str:
+    """This council's recent packs, with their status and downloads."""
+    recent = db.session.scalars(
+        select(jobs.BackgroundJob)
+        .where(
+            jobs.BackgroundJob.council_id == current_user.council_id,
+            jobs.BackgroundJob.kind == PACK_JOB,
+        )
+        .order_by(jobs.BackgroundJob.created_at.desc(), jobs.BackgroundJob.id.desc())
+        .limit(20)
+    ).all()
+    pending = any(j.status in (jobs.JobStatus.QUEUED, jobs.JobStatus.RUNNING) for j in recent)
+    return render_template("dashboards/exports.html", jobs=recent, pending=pending)
+
+
+@bp.get("/panel/exports/<int:job_id>")
+@staff_required
+def download_export(job_id: int) -> Response:
+    job = db.session.get(jobs.BackgroundJob, job_id)
+    if job is None or job.council_id != current_user.council_id or job.kind != PACK_JOB:
+        abort(404)
+    if not job.ready or job.content is None:
+        abort(404)
+    response = make_response(job.content)
+    response.headers["Content-Type"] = job.content_type or "application/octet-stream"
+    response.headers["Content-Disposition"] = f'attachment; filename="{job.filename}"'
+    return response
+
+
+def register_jobs(app: Flask) -> None:
+    jobs.register_handler(app, PACK_JOB, exports.run_pack_job)
