@@ -47,7 +47,9 @@ def _make_responder_of(db_tx, card, user):
         db_tx.flush()
 
 
-def _sample_args(endpoint, arguments, group, user, alert_id=1, round_id=1, card_id=1, service_id=1):
+def _sample_args(
+    endpoint, arguments, group, user, alert_id=1, round_id=1, card_id=1, service_id=1, job_id=1
+):
     """A real value for each URL argument, from the signed-in user's own council."""
     values = {
         "group_id": group.id,
@@ -58,12 +60,32 @@ def _sample_args(endpoint, arguments, group, user, alert_id=1, round_id=1, card_
         "card_id": card_id,
         "key": "feel_safe",
         "service_id": service_id,
+        "job_id": job_id,
     }
     if "code" in arguments:
         values["code"] = (
             group.current_join_code.code if endpoint == "councils.join_link" else "PEP-TARGETS"
         )
     return {name: values[name] for name in arguments}
+
+
+@pytest.fixture()
+def export_job(db_tx, group):
+    """A panel pack file, made and ready to download."""
+    from participation.jobs import BackgroundJob, JobStatus
+
+    job = BackgroundJob(
+        council_id=group.council_id,
+        kind="panel_pack",
+        params={"format": "csv", "filters": {}},
+        status=JobStatus.DONE,
+        filename="panel-pack.csv",
+        content_type="text/csv",
+        content=b"table,row,measure,value\r\n",
+    )
+    db_tx.add(job)
+    db_tx.flush()
+    return job
 
 
 @pytest.fixture()
@@ -102,7 +124,7 @@ def test_every_route_declares_who_may_use_it(app):
 
 @pytest.mark.parametrize("role", ROLE_CHOICES, ids=lambda r: r.value if r else "anonymous")
 def test_get_routes_admit_exactly_the_declared_roles(
-    app, client, login_as, group, alert, survey_round, card, db_tx, role
+    app, client, login_as, group, alert, survey_round, card, export_job, db_tx, role
 ):
     user = login_as(role)
     _make_responder_of(db_tx, card, user)
@@ -124,6 +146,7 @@ def test_get_routes_admit_exactly_the_declared_roles(
                 survey_round.id,
                 card.id,
                 card.service_id,
+                export_job.id,
             ),
         )
         response = client.get(url)
