@@ -20,7 +20,9 @@ run: $(STAMP) translations
 	$(DEMO_ENV) $(BIN)/flask --app wsgi db upgrade
 	$(DEMO_ENV) $(BIN)/flask --app wsgi demo load
 	@echo ""
-	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C stops it)."
+	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C stops it), with a worker for panel packs."
+	$(DEMO_ENV) $(BIN)/flask --app wsgi jobs work --loop & JOBS=$$!; \
+	trap 'kill $$JOBS 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_ENV) $(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --access-logfile - wsgi:app
 
 test: $(STAMP) translations
