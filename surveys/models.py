@@ -154,7 +154,11 @@ class Response(Base):
     """One child's answers in one round: one row per child per round, whatever they resend."""
 
     __tablename__ = "survey_response"
-    __table_args__ = (UniqueConstraint("round_id", "participant_id"),)
+    __table_args__ = (
+        UniqueConstraint("round_id", "participant_id"),
+        # Response rates count sent responses per round and group from this index alone.
+        Index("ix_survey_response_round_group_sent", "round_id", "group_id", "submitted_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     council_id: Mapped[int] = mapped_column(ForeignKey("council.id"), index=True)

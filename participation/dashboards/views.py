@@ -40,12 +40,12 @@ def _context(filters: queries.Filters) -> dict[str, Any]:
     council_id = current_user.council_id
     from surveys.models import SurveyRound
 
-    rounds = (
-        db.session.query(SurveyRound)
-        .filter(SurveyRound.council_id == council_id)
+    # Names only: loading whole rounds would load their question sets too.
+    rounds = db.session.execute(
+        select(SurveyRound.id, SurveyRound.name)
+        .where(SurveyRound.council_id == council_id)
         .order_by(SurveyRound.opens_at.desc())
-        .all()
-    )
+    ).all()
     return {
         "filters": filters,
         "filter_args": filters.as_args(),
