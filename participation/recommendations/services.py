@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 
 from sqlalchemy import select
@@ -189,3 +190,29 @@ def tags_for(
             .order_by(EvidenceTag.score.desc().nulls_last(), EvidenceTag.id)
         )
     )
+
+
+def apply_decisions(
+    session: Session,
+    *,
+    subject_type: SubjectType,
+    subject_id: int,
+    council_id: int,
+    choices: Mapping[str, str],
+    add_code: str,
+    by: StaffUser,
+) -> None:
+    """A worker's tag form: ``tag-<id>`` = confirm/reject for pending tags, and a code to add.
+
+    Tags of other submissions or councils are ignored; raises TaggingError for a bad code.
+    """
+    from participation.forms import parse_row_id
+
+    tags = {t.id: t for t in tags_for(session, subject_type, subject_id, council_id)}
+    for key, value in choices.items():
+        tag_id = parse_row_id(key.removeprefix("tag-")) if key.startswith("tag-") else None
+        tag = tags.get(tag_id) if tag_id is not None else None
+        if tag is not None and value in ("confirm", "reject") and tag.status is TagStatus.PENDING:
+            decide_tag(session, tag, value == "confirm", by)
+    if add_code:
+        add_tag(session, subject_type=subject_type, subject_id=subject_id, code=add_code, by=by)

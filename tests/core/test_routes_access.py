@@ -61,6 +61,7 @@ def _sample_args(
         "key": "feel_safe",
         "service_id": service_id,
         "job_id": job_id,
+        "answer_id": 1,
     }
     if "code" in arguments:
         values["code"] = (
