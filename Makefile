@@ -25,7 +25,13 @@ run: $(STAMP) translations
 	trap 'kill $$JOBS 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_ENV) $(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --access-logfile - wsgi:app
 
-test: $(STAMP) translations
+# axe-core for the browser tests' accessibility checks, pinned in package-lock.json.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+test: $(STAMP) translations $(AXE)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -39,6 +45,7 @@ format: $(STAMP)
 
 bench: $(STAMP) translations
 	$(BIN)/python benchmarks/survey_bench.py
+	$(BIN)/python benchmarks/load_bench.py
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3*

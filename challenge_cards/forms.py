@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from participation.forms import choices, strip_filter
+from participation.forms import choices, one_line_filter, sensible_date, strip_filter
 
 
 class CardForm(FlaskForm):
@@ -62,7 +62,9 @@ class SendForm(VersionedForm):
     )
     service = SelectField(_l("Service"), validators=[DataRequired(_l("Choose a service"))])
     responder = SelectField(_l("Responder"), validators=[DataRequired(_l("Choose a responder"))])
-    due_on = DateField(_l("Reply by (leave empty for 20 working days)"), validators=[Optional()])
+    due_on = DateField(
+        _l("Reply by (leave empty for 20 working days)"), validators=[Optional(), sensible_date]
+    )
 
 
 class NoteForm(VersionedForm):
@@ -75,7 +77,9 @@ class NoteForm(VersionedForm):
 
 class MergeForm(VersionedForm):
     into = StringField(
-        _l("Card number to join it with"), validators=[DataRequired(_l("Give the card number"))]
+        _l("Card number to join it with"),
+        filters=[strip_filter],
+        validators=[DataRequired(_l("Give the card number")), Length(max=20)],
     )
 
 
@@ -113,6 +117,6 @@ class FeedbackForm(FlaskForm):
 class ServiceForm(FlaskForm):
     name = StringField(
         _l("Service name"),
-        filters=[strip_filter],
+        filters=[one_line_filter],
         validators=[DataRequired(_l("Enter a name")), Length(max=120)],
     )

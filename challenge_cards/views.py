@@ -38,9 +38,8 @@ from participation.accounts.models import Role, StaffUser
 from participation.councils.models import Group
 from participation.councils.services import current_participant, groups_for_staff
 from participation.db import db, utcnow
-from participation.forms import choices
+from participation.forms import choices, parse_row_id
 from participation.recommendations import services as tagging
-from participation.recommendations.models import TagStatus
 from participation.recommendations.queries import active_recommendations
 from participation.safeguarding.models import SafeguardingAlert
 from participation.subjects import SubjectType
@@ -49,6 +48,7 @@ bp = Blueprint("challenge_cards", __name__, template_folder="templates")
 LONDON = ZoneInfo("Europe/London")
 WORKER = Role.PARTICIPATION_WORKER
 NOT_SURE = ""
+MAX_PAGE = 10_000  # a page number beyond any queue (a larger one overflows SQLite's integers)
 
 
 def _service_choices(council_id: int) -> list[Any]:
@@ -59,9 +59,8 @@ def _service_choices(council_id: int) -> list[Any]:
 
 
 def _chosen_service(council_id: int, value: str | None) -> Service | None:
-    if not value:
-        return None
-    found = db.session.get(Service, int(value)) if value.isdigit() else None
+    service_id = parse_row_id(value)
+    found = db.session.get(Service, service_id) if service_id is not None else None
     return found if found is not None and found.council_id == council_id else None
 
 
@@ -218,9 +217,9 @@ def queue() -> str:
         db.session,
         current_user,
         status=status,
-        group_id=request.args.get("group", type=int),
-        service_id=request.args.get("service", type=int),
-        page=request.args.get("page", 1, type=int) or 1,
+        group_id=parse_row_id(request.args.get("group")),
+        service_id=parse_row_id(request.args.get("service")),
+        page=min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE),
     )
     return render_template(
         "challenge_cards/queue.html",
@@ -395,11 +394,8 @@ def send(card_id: int) -> Any:
 
     def change(card: ChallengeCard) -> None:
         service = _chosen_service(card.council_id, form.service.data)
-        responder = (
-            db.session.get(StaffUser, int(form.responder.data))
-            if (form.responder.data or "").isdigit()
-            else None
-        )
+        responder_id = parse_row_id(form.responder.data)
+        responder = db.session.get(StaffUser, responder_id) if responder_id is not None else None
         if service is None or responder is None:
             raise services.CardError(_("Choose a service and a responder."))
         services.send_to_service(
@@ -450,8 +446,8 @@ def merge(card_id: int) -> Any:
     form = MergeForm()
 
     def change(card: ChallengeCard) -> None:
-        number = (form.into.data or "").strip().lstrip("#")
-        into = queries.card_for_staff(db.session, int(number), _me()) if number.isdigit() else None
+        number = parse_row_id((form.into.data or "").lstrip("#"))
+        into = queries.card_for_staff(db.session, number, _me()) if number is not None else None
         if into is None:
             raise services.CardError(_("There is no card with that number."))
         services.merge(db.session, card, into, _me())
@@ -523,32 +519,16 @@ def decide_tags(card_id: int) -> Any:
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    tags = {
-        t.id: t
-        for t in tagging.tags_for(
-            db.session, SubjectType.CHALLENGE_CARD, found.id, found.council_id
-        )
-    }
     try:
-        for key, value in request.form.items():
-            if (
-                key.startswith("tag-")
-                and key[4:].isdigit()
-                and int(key[4:]) in tags
-                and value in ("confirm", "reject")
-            ):
-                tag = tags[int(key[4:])]
-                if tag.status is TagStatus.PENDING:
-                    tagging.decide_tag(db.session, tag, value == "confirm", _me())
-        code = request.form.get("add_code", "")
-        if code:
-            tagging.add_tag(
-                db.session,
-                subject_type=SubjectType.CHALLENGE_CARD,
-                subject_id=found.id,
-                code=code,
-                by=_me(),
-            )
+        tagging.apply_decisions(
+            db.session,
+            subject_type=SubjectType.CHALLENGE_CARD,
+            subject_id=found.id,
+            council_id=found.council_id,
+            choices=request.form,
+            add_code=request.form.get("add_code", ""),
+            by=_me(),
+        )
         db.session.commit()
     except tagging.TaggingError as error:
         db.session.rollback()

@@ -16,6 +16,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_proxy(app)
     register_database(app)
     register_extensions(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_errors(app)
@@ -56,8 +57,17 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
 
 
+def register_url_converters(app: Flask) -> None:
+    """Before the blueprints: a rule picks its converters when it is added."""
+    from participation.security import RowIdConverter
+
+    app.url_map.converters["int"] = RowIdConverter
+
+
 def register_blueprints(app: Flask) -> None:
     from participation.accounts.views import bp as accounts_bp
+    from participation.api.views import bp as api_bp
+    from participation.api.views import tokens_bp as api_tokens_bp
     from participation.councils.views import bp as councils_bp
     from participation.dashboards.views import bp as dashboards_bp
     from participation.recommendations.views import bp as recommendations_bp
@@ -71,6 +81,8 @@ def register_blueprints(app: Flask) -> None:
         recommendations_bp,
         safeguarding_bp,
         dashboards_bp,
+        api_bp,
+        api_tokens_bp,
     ):
         app.register_blueprint(bp)
     from participation.dashboards.views import register_jobs

@@ -25,6 +25,7 @@ class Audience(enum.Enum):
     PUBLIC = "public"  # anyone, signed in or not
     CHILD = "child"  # a child who has joined a group (pseudonymous cookie)
     STAFF = "staff"  # signed-in staff, optionally with one of some roles
+    API = "api"  # a council's BI tool with a bearer token; session cookies never count
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,11 @@ def role_required(*roles: Role) -> Callable[[F], F]:
     return _declare(AccessRule(Audience.STAFF, frozenset(roles)))
 
 
+def api_token_required(view: F) -> F:
+    """For a council's BI tool: ``Authorization: Bearer <token>``; sets ``g.api_token``."""
+    return _declare(AccessRule(Audience.API))(view)
+
+
 def rule_for(endpoint: str | None) -> AccessRule | None:
     if endpoint is None:
         return None
@@ -102,12 +108,17 @@ def enforce_access() -> Any:
     endpoint = request.endpoint
     if endpoint is None:  # no such route: let the 404 handler answer
         return None
+    rule = rule_for(endpoint)
+    if rule is not None and rule.audience is Audience.API:
+        # Decided before the staff session is read: a signed-in browser is no API client.
+        from participation.api.auth import authenticate
+
+        return authenticate()
     if _idle_timed_out():
         flash(
             _("You were signed out after a spell without activity. Please sign in again."), "info"
         )
         return redirect(url_for("accounts.sign_in", next=_next_target()))
-    rule = rule_for(endpoint)
     if rule is None:
         current_app.logger.error("route %s declares no access rule: refused", endpoint)
         abort(403)

@@ -31,6 +31,10 @@ class AuditAction(enum.Enum):
     FREE_TEXT_VIEWED = "free_text_viewed"
     TAG_CONFIRMED = "tag_confirmed"
     TAG_REJECTED = "tag_rejected"
+    SURVEY_RESPONSE_DELETED = "survey_response_deleted"  # by the child, from their device
+    ROUND_PURGED = "round_purged"  # by `flask retention purge`
+    API_TOKEN_CREATED = "api_token_created"  # noqa: S105 (an action's name, not a secret)
+    API_TOKEN_REVOKED = "api_token_revoked"  # noqa: S105
 
 
 class AuditEvent(Base):

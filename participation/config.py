@@ -41,7 +41,12 @@ class DefaultConfig:
     SIGN_IN_RATE_LIMIT = "10 per minute; 40 per hour"
     SIGN_IN_PER_ACCOUNT_LIMIT = "8 per 15 minutes"
     JOIN_RATE_LIMIT = "10 per minute; 60 per hour"
+    # Per API token, across every aggregate endpoint (a BI refresh makes a few calls).
+    API_RATE_LIMIT = "120 per minute"
     DEFAULT_RATE_LIMITS: list[str] = []
+    # Reverse proxies in front (nginx: 1) whose X-Forwarded-* headers are trusted; the rate
+    # limits count per child's or person's address only if this is right.
+    PROXY_HOPS = 0
 
     # Forms.
     WTF_CSRF_ENABLED = True

@@ -45,6 +45,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Primary keys are INTEGER columns: a larger number can name no row (and SQLite's driver
+# refuses to even send one), so URLs and forms treat it as "not found".
+MAX_ROW_ID = 2**31 - 1
+
+
 def utcnow() -> datetime:
     """Now, timezone-aware, in UTC."""
     return datetime.now(UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -57,6 +57,11 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         if error.code is None or error.code < 400:
             return error
+        if request.path.startswith("/api/"):
+            # A BI tool gets JSON, even for an address or method the API does not have.
+            from participation.api.views import http_error as api_http_error
+
+            return api_http_error(error)
         return render_error(error.code)
 
     @app.errorhandler(Exception)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
+from werkzeug.routing import IntegerConverter
+
+from participation.db import MAX_ROW_ID
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -55,6 +59,14 @@ def safe_next(target: str | None, fallback: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return fallback
     return target
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:...>`` in routes: a number too big to be a row id matches no route (a 404)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ROW_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def register_security(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""`flask --app wsgi surveys load` and `flask --app wsgi rounds open`."""
+"""`flask --app wsgi surveys load`, `rounds open` and `retention purge`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -92,3 +93,55 @@ def open_round(
         code = group.current_join_code
         if code:
             click.echo(f"  {group.name}: join code {code.display}, link /j/{code.code}")
+
+
+retention_cli = AppGroup("retention", help="Survey data past its retention period.")
+
+
+@retention_cli.command("purge")
+@click.option(
+    "--older-than-days",
+    type=click.IntRange(min=1),
+    required=True,
+    help="Purge rounds that closed more than this many days ago.",
+)
+@click.option(
+    "--export-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the safeguarding export is written (default: instance/retention-exports).",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would be purged; change nothing.")
+def purge(older_than_days: int, export_dir: Path | None, dry_run: bool) -> None:
+    """Delete survey rounds that closed long ago, with their responses, answers and tags.
+
+    Open safeguarding alerts raised from those answers are first written to a JSON file
+    (owner-only) and stay in the lead's queue; if the file cannot be written, nothing is
+    purged. Closed alerts are kept: they follow the council's safeguarding records policy.
+    """
+    from surveys import retention
+
+    plan = retention.plan_purge(db.session, older_than_days)
+    for line in plan.describe():
+        click.echo(line)
+    if dry_run:
+        db.session.rollback()
+        click.echo("Dry run: nothing was exported or deleted.")
+        return
+    if not plan.rounds:
+        click.echo("Nothing to purge.")
+        return
+    directory = export_dir or Path(current_app.instance_path) / "retention-exports"
+    try:
+        export = retention.write_export(plan, directory)
+    except retention.ExportError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error} Nothing was purged.") from error
+    click.echo(f"Safeguarding export: {export} ({len(plan.open_alerts)} open alerts)")
+    results = retention.purge(db.session, plan, export)
+    db.session.commit()
+    click.echo(
+        f"Purged {len(results)} rounds: {sum(r.responses for r in results)} responses, "
+        f"{sum(r.answers for r in results)} answers, {sum(r.tags for r in results)} tags. "
+        f"{sum(r.alerts_kept for r in results)} safeguarding alerts kept."
+    )

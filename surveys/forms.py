@@ -9,13 +9,13 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from participation.forms import MultiCheckboxField, strip_filter
+from participation.forms import MultiCheckboxField, one_line_filter, sensible_date
 
 
 class RoundForm(FlaskForm):
     name = StringField(
         _l("Name of the round"),
-        filters=[strip_filter],
+        filters=[one_line_filter],
         validators=[
             DataRequired(_l("Enter a name, for example Annual survey 2026")),
             Length(max=120),
@@ -26,10 +26,12 @@ class RoundForm(FlaskForm):
         _l("Groups"), validators=[DataRequired(_l("Choose at least one group"))]
     )
     opens_on = DateField(
-        _l("Opens on"), default=date.today, validators=[DataRequired(_l("Enter the opening date"))]
+        _l("Opens on"),
+        default=date.today,
+        validators=[DataRequired(_l("Enter the opening date")), sensible_date],
     )
     closes_on = DateField(
         _l("Closes at the end of"),
         default=lambda: date.today() + timedelta(days=42),
-        validators=[DataRequired(_l("Enter the closing date"))],
+        validators=[DataRequired(_l("Enter the closing date")), sensible_date],
     )

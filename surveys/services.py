@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload
 
+from participation import audit
 from participation.accounts.models import StaffUser
 from participation.councils.models import Council, Group, Participant
 from participation.db import utcnow
 from participation.recommendations import services as tagging
+from participation.recommendations.models import EvidenceTag
 from participation.recommendations.tagging import TagSuggestion
 from participation.safeguarding import services as safeguarding
 from participation.safeguarding.models import SafeguardingAlert
@@ -96,16 +99,29 @@ def round_for_child(
         select(SurveyRound)
         .join(RoundGroup, RoundGroup.round_id == SurveyRound.id)
         .where(SurveyRound.id == round_id, RoundGroup.group_id == participant.group_id)
+        # Every survey page loads this: it needs the questions, not the round's groups nor
+        # each question's recommendations (two queries fewer a page; loaded if ever used).
+        .options(
+            lazyload(SurveyRound.round_groups),
+            joinedload(SurveyRound.question_set)
+            .selectinload(QuestionSet.questions)
+            .lazyload(Question.recommendations),
+        )
     )
 
 
 def find_response(
     session: Session, survey_round: SurveyRound, participant: Participant
 ) -> Response | None:
-    return session.scalar(
-        select(Response).where(
-            Response.round_id == survey_round.id, Response.participant_id == participant.id
+    # The answers come in the same query (every survey page needs them): one round trip.
+    return (
+        session.execute(
+            select(Response)
+            .where(Response.round_id == survey_round.id, Response.participant_id == participant.id)
+            .options(joinedload(Response.answers))
         )
+        .unique()
+        .scalar_one_or_none()
     )
 
 
@@ -323,3 +339,119 @@ def submit(session: Session, response: Response) -> None:
     response.status = ResponseStatus.SUBMITTED
     response.submitted_at = utcnow()
     session.flush()
+
+
+# Deleting: a child's own answers, and whole rounds past retention -------------------------
+#
+# Every deletion of answers goes through here, so that the dashboards' tallies are always
+# withdrawn first and the evidence tags on the answers go with them. Safeguarding alerts
+# are never deleted here: each keeps its own copy of the child's words, so the lead can
+# still act on a disclosure after the answer that raised it is gone.
+
+
+@dataclass(frozen=True)
+class DeletedAnswers:
+    """What a deletion removed, for the audit log and the command's report."""
+
+    responses: int
+    answers: int
+    tags: int
+    alerts_kept: int
+
+
+def own_responses(session: Session, participant: Participant) -> list[Response]:
+    """The child's responses in every round, newest round first (their answers page)."""
+    return list(
+        session.scalars(
+            select(Response)
+            .join(SurveyRound, SurveyRound.id == Response.round_id)
+            .where(Response.participant_id == participant.id)
+            .order_by(SurveyRound.opens_at.desc(), Response.id.desc())
+        )
+    )
+
+
+def own_response(session: Session, participant: Participant, round_id: int) -> Response | None:
+    """The child's response in that round, or None (another child's is never found)."""
+    return session.scalar(
+        select(Response).where(
+            Response.round_id == round_id, Response.participant_id == participant.id
+        )
+    )
+
+
+def delete_own_response(
+    session: Session, participant: Participant, round_id: int
+) -> DeletedAnswers | None:
+    """The child deletes their answers to one round: the response, its answers and the
+    evidence tags on them. None when the child has no response in that round."""
+    response = own_response(session, participant, round_id)
+    if response is None:
+        return None
+    answer_ids = select(Answer.id).where(Answer.response_id == response.id)
+    alerts_kept = _alerts_on(session, answer_ids)
+    tallies.withdraw_response(session, response.id)  # before the answers go
+    tags = _delete_tags_on(session, answer_ids)
+    answers = _deleted(session, delete(Answer).where(Answer.response_id == response.id))
+    _deleted(session, delete(Response).where(Response.id == response.id))
+    _forget_deleted_rows(session)
+    audit.record(
+        session,
+        audit.AuditAction.SURVEY_RESPONSE_DELETED,
+        council_id=participant.council_id,
+        target_type="survey_response",
+        target_id=response.id,
+        # Counts only: nothing here says what the child wrote.
+        detail={"round_id": round_id, "answers": answers, "alerts_kept": alerts_kept},
+    )
+    return DeletedAnswers(1, answers, tags, alerts_kept)
+
+
+def purge_round(session: Session, survey_round: SurveyRound) -> DeletedAnswers:
+    """Delete a round with everything children gave in it: responses, answers, the
+    evidence tags on them, its tallies and its groups. Alerts stay (see above)."""
+    round_id = survey_round.id
+    response_ids = select(Response.id).where(Response.round_id == round_id)
+    answer_ids = select(Answer.id).where(Answer.response_id.in_(response_ids))
+    alerts_kept = _alerts_on(session, answer_ids)
+    tallies.delete_round(session, round_id)
+    tags = _delete_tags_on(session, answer_ids)
+    answers = _deleted(session, delete(Answer).where(Answer.response_id.in_(response_ids)))
+    responses = _deleted(session, delete(Response).where(Response.round_id == round_id))
+    _deleted(session, delete(RoundGroup).where(RoundGroup.round_id == round_id))
+    _deleted(session, delete(SurveyRound).where(SurveyRound.id == round_id))
+    _forget_deleted_rows(session)
+    return DeletedAnswers(responses, answers, tags, alerts_kept)
+
+
+def _deleted(session: Session, statement: Any) -> int:
+    """Run a bulk DELETE (the session is flushed first) and return how many rows went."""
+    result = cast(CursorResult[Any], session.execute(statement))
+    return result.rowcount or 0
+
+
+def _forget_deleted_rows(session: Session) -> None:
+    # Bulk deletes bypass the identity map: expire everything (all changes were flushed
+    # before the deletes ran) so no object still shows a deleted row or a stale collection.
+    session.expire_all()
+
+
+def _delete_tags_on(session: Session, answer_ids: Select[tuple[int]]) -> int:
+    return _deleted(
+        session,
+        delete(EvidenceTag).where(
+            EvidenceTag.subject_type == SubjectType.SURVEY_ANSWER,
+            EvidenceTag.subject_id.in_(answer_ids),
+        ),
+    )
+
+
+def _alerts_on(session: Session, answer_ids: Select[tuple[int]]) -> int:
+    """How many safeguarding alerts were raised from these answers (they are kept)."""
+    count = session.scalar(
+        select(func.count(SafeguardingAlert.id)).where(
+            SafeguardingAlert.subject_type == SubjectType.SURVEY_ANSWER,
+            SafeguardingAlert.subject_id.in_(answer_ids),
+        )
+    )
+    return count or 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from contextlib import suppress
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,7 +13,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from participation.access import child_required, role_required
 from participation.accounts.models import Role
@@ -19,6 +21,7 @@ from participation.councils.models import Group, Participant
 from participation.councils.services import current_participant, groups_for_staff
 from participation.councils.views import join_link_and_qr
 from participation.db import db, utcnow
+from participation.errors import render_error
 from participation.forms import choices
 from surveys import services
 from surveys.forms import RoundForm
@@ -28,6 +31,7 @@ from surveys.question_sets import latest_versions
 bp = Blueprint("surveys", __name__, template_folder="templates")
 
 LONDON = ZoneInfo("Europe/London")
+EXPECTED_SIZE = re.compile(r"[0-9]{1,6}", re.ASCII)  # not "²" or "١٢", which int() refuses
 STAFF = (Role.ADMIN, Role.PARTICIPATION_WORKER)
 
 ERRORS = {
@@ -211,31 +215,51 @@ def answer(round_id: int, position: int) -> Any:
         )
     answers = _answers(response)
     participant = _child()
-    try:
-        saved, alert = services.save_answer(db.session, response, prepared, participant, None)
-        answers[found.key] = saved
-        shown = services.applicable_questions(survey_round.question_set, answers)
-        index = next(i for i, q in enumerate(shown) if q.key == found.key)
-        following = shown[index + 1] if index + 1 < len(shown) else None
-        response.current_position = following.position if following else found.position + 1
-        db.session.commit()
-    except OperationalError:
-        db.session.rollback()
-        current_app.logger.exception("could not save a survey answer")
-        return _render_question(
-            survey_round,
-            response,
-            found,
-            error=_(
-                "Not saved yet: we could not reach our computer. Please try again in a moment."
-            ),
-            status=503,
-            sent=sent,
-        )
+    # If the database cannot be reached, here or while loading the child and the round above,
+    # database_unreachable() answers with the child's words kept in the form.
+    saved, alert = services.save_answer(db.session, response, prepared, participant, None)
+    answers[found.key] = saved
+    shown = services.applicable_questions(survey_round.question_set, answers)
+    index = next(i for i, q in enumerate(shown) if q.key == found.key)
+    following = shown[index + 1] if index + 1 < len(shown) else None
+    response.current_position = following.position if following else found.position + 1
+    db.session.commit()
     next_url = _question_url(survey_round, following)
     if alert is not None:
         return redirect(url_for("safeguarding.child_help", alert_id=alert.id, next=next_url))
     return redirect(next_url)
+
+
+ACTION_LABELS = {
+    "next": lambda: _("Next"),
+    "prefer_not": lambda: _("I don't want to say"),
+    "skip": lambda: _("Skip"),
+}
+
+
+@bp.errorhandler(OperationalError)
+def database_unreachable(error: OperationalError) -> Any:
+    """The database is down or unreachable: say the answer is not saved yet, and keep it.
+
+    Built from the request alone (no query), because loading the child, the round or the
+    question fails too while the database is down. Other survey pages get the 503 page.
+    """
+    with suppress(SQLAlchemyError):
+        db.session.rollback()
+    current_app.logger.error("database unreachable on %s: %s", request.endpoint, error.orig)
+    if request.endpoint != "surveys.answer" or request.method != "POST":
+        return render_error(503)
+    action = request.form.get("action", "next")
+    if action not in ACTION_LABELS:
+        action = "next"
+    text = request.form.get("text")
+    return render_template(
+        "surveys/not_saved.html",
+        action=action,
+        button=ACTION_LABELS[action](),
+        choice=request.form.get("choice", "")[:64],
+        text=None if text is None else text[: services.MAX_TEXT],
+    ), 503
 
 
 @bp.get("/survey/<int:round_id>/end")
@@ -414,7 +438,7 @@ def group_sizes(round_id: int) -> Any:
         raw = request.form.get(f"size-{round_group.id}", "").strip()
         if raw == "":
             round_group.expected_size = None
-        elif raw.isdigit() and int(raw) <= 100_000:
+        elif EXPECTED_SIZE.fullmatch(raw) and int(raw) <= 100_000:
             round_group.expected_size = int(raw)
         else:
             problems.append(round_group.group.name)
@@ -432,12 +456,14 @@ def group_sizes(round_id: int) -> Any:
 
 def register(app: Any) -> None:
     """Add the blueprint and the child's start-page section."""
-    from surveys.cli import rounds_cli, surveys_cli
+    from surveys import my_answers  # noqa: F401 (its routes join this blueprint)
+    from surveys.cli import retention_cli, rounds_cli, surveys_cli
 
     app.register_blueprint(bp)
     app.extensions.setdefault("child_home_sections", []).append(child_home_section)
     app.cli.add_command(surveys_cli)
     app.cli.add_command(rounds_cli)
+    app.cli.add_command(retention_cli)
 
 
 __all__ = ["RoundGroup", "bp", "register"]

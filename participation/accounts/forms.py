@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Email, Length, Regexp
 
 from participation.accounts.models import Role
 from participation.accounts.services import MIN_PASSWORD_LENGTH
-from participation.forms import MultiCheckboxField, enum_choices, strip_filter
+from participation.forms import MultiCheckboxField, enum_choices, one_line_filter, strip_filter
 
 
 class SignInForm(FlaskForm):
@@ -30,7 +30,8 @@ class SecondFactorForm(FlaskForm):
         filters=[strip_filter],
         validators=[
             DataRequired(_l("Enter the 6-digit code")),
-            Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message=_l("The code is 6 digits")),
+            # [0-9], not \d: "١٢٣٤٥٦" or "１２３４５６" are digits to Python, not codes.
+            Regexp(r"^\s*[0-9]{3}\s?[0-9]{3}\s*$", message=_l("The code is 6 digits")),
         ],
     )
 
@@ -47,7 +48,7 @@ class UserForm(FlaskForm):
     )
     display_name = StringField(
         _l("Name"),
-        filters=[strip_filter],
+        filters=[one_line_filter],
         validators=[DataRequired(_l("Enter a name")), Length(max=120)],
     )
     password = PasswordField(

@@ -157,7 +157,7 @@ def totp_uri(user: StaffUser, secret: str, issuer: str) -> str:
 
 def matching_totp_step(secret: str, code: str, at: float | None = None) -> int | None:
     """The time-step (now, or one either side for clock drift) whose code is ``code``."""
-    code = "".join(ch for ch in code if ch.isdigit())
+    code = "".join(ch for ch in code if ch in "0123456789")  # ASCII only: see SecondFactorForm
     if len(code) != 6:
         return None
     totp = pyotp.TOTP(secret)

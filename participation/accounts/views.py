@@ -315,7 +315,8 @@ def toggle_active(user_id: int) -> Any:
 @role_required(Role.ADMIN)
 def audit_log() -> str:
     """The audit log of this council, newest first."""
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    # Capped: a page number too big for the database's integers is not a server error.
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
     per_page = 50
     rows = db.session.execute(
         select(audit.AuditEvent, StaffUser.display_name)

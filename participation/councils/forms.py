@@ -8,7 +8,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from participation.councils.models import AgeBand, GroupKind
-from participation.forms import enum_choices, strip_filter
+from participation.forms import enum_choices, one_line_filter, strip_filter
 
 
 class JoinForm(FlaskForm):
@@ -23,7 +23,7 @@ class JoinForm(FlaskForm):
 class GroupForm(FlaskForm):
     name = StringField(
         _l("Group name"),
-        filters=[strip_filter],
+        filters=[one_line_filter],
         validators=[DataRequired(_l("Enter a name")), Length(max=120)],
     )
     age_band = SelectField(_l("Age band"), choices=enum_choices(AgeBand))

@@ -182,11 +182,15 @@ def to_xlsx(pack: report.Pack) -> bytes:
 
 def _text_cells(page: Any, values: Sequence[Cell]) -> list[Any]:
     """Cells for one row: strings stored as text, so none can become a formula."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.cell.cell import Cell as XlCell
 
     cells = []
     for value in values:
         shown = SUPPRESSED_MARK if value is None else value
+        if isinstance(shown, str):
+            # Control characters are not allowed in a workbook (openpyxl refuses them).
+            shown = ILLEGAL_CHARACTERS_RE.sub("", shown)
         cell = XlCell(page, value=None)
         cell.value = shown
         if isinstance(shown, str):

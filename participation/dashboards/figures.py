@@ -23,7 +23,7 @@ def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
         title={"text": title, "x": 0},
         font=FONT,
         height=height,
-        margin={"l": 10, "r": 10, "t": 50, "b": 40},
+        margin={"l": 10, "r": 20, "t": 50, "b": 40},  # room for the last tick, "100"
         paper_bgcolor="white",
         plot_bgcolor="white",
     )

@@ -29,12 +29,16 @@ class Filters:
 
     @classmethod
     def from_args(cls, args: Any) -> Filters:
+        from participation.forms import parse_row_id
+
         band = args.get("age_band", "")
+        year = parse_row_id(args.get("year", ""))
+        # A value that is not a plain id or a sensible year is no filter, never an error.
         return cls(
-            year=args.get("year", type=int),
-            round_id=args.get("round", type=int),
+            year=year if year is not None and 2000 <= year <= 2100 else None,
+            round_id=parse_row_id(args.get("round", "")),
             age_band=AgeBand(band) if band in {b.value for b in AgeBand} else None,
-            group_id=args.get("group", type=int),
+            group_id=parse_row_id(args.get("group", "")),
         )
 
     def as_args(self) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -32,6 +33,8 @@ def catalogue() -> str:
 @staff_required
 def recommendation(code: str) -> str:
     """One recommendation with its source."""
+    if not re.fullmatch(r"[A-Za-z0-9-]{1,40}", code):
+        abort(404)  # no code looks like this (and a NUL would upset PostgreSQL)
     found = queries.recommendation_by_code(db.session, code.upper()) or abort(404)
     return render_template("recommendations/recommendation.html", rec=found)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app, has_app_context, url_for
 from sqlalchemy import select
@@ -180,3 +181,44 @@ def leave_contact(session: Session, alert: SafeguardingAlert, contact: str) -> N
 
 def log_view(session: Session, alert: SafeguardingAlert, by: StaffUser) -> None:
     audit.free_text_viewed(session, by, "safeguarding_alert", alert.id)
+
+
+def export_record(alert: SafeguardingAlert) -> dict[str, Any]:
+    """An alert and what was done about it, as plain JSON values (for a retention export).
+
+    Everything the lead needs to carry on: the child's words, the reasons, the deadlines,
+    the contact the child left, and every action.
+    """
+
+    def when(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": alert.id,
+        "council_id": alert.council_id,
+        "group_id": alert.group_id,
+        "participant_id": alert.participant_id,
+        "subject_type": alert.subject_type.value,
+        "subject_id": alert.subject_id,
+        "level": alert.level.value,
+        "status": alert.status.value,
+        "reasons": list(alert.reasons),
+        "evidence": list(alert.evidence),
+        "text": alert.text,
+        "created_at": when(alert.created_at),
+        "due_at": when(alert.due_at),
+        "acknowledged_by_id": alert.acknowledged_by_id,
+        "acknowledged_at": when(alert.acknowledged_at),
+        "first_action_at": when(alert.first_action_at),
+        "contact_details": alert.contact_details,
+        "contact_left_at": when(alert.contact_left_at),
+        "actions": [
+            {
+                "id": action.id,
+                "by_id": action.by_id,
+                "note": action.note,
+                "created_at": when(action.created_at),
+            }
+            for action in alert.actions
+        ],
+    }

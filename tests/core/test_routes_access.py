@@ -61,6 +61,7 @@ def _sample_args(
         "key": "feel_safe",
         "service_id": service_id,
         "job_id": job_id,
+        "token_id": 1,
         "answer_id": 1,
     }
     if "code" in arguments:
@@ -161,6 +162,10 @@ def test_get_routes_admit_exactly_the_declared_roles(
             assert response.status_code == 302 and "/join" in response.headers["Location"], (
                 rule.endpoint
             )
+        elif access.audience is Audience.API:
+            # A bearer token only: no browser session, whatever its roles, opens the API.
+            assert response.status_code == 401, (rule.endpoint, role, response.status_code)
+            assert response.headers["WWW-Authenticate"].startswith("Bearer"), rule.endpoint
         elif role is None:
             assert response.status_code == 302, rule.endpoint
             assert "/sign-in" in response.headers["Location"], rule.endpoint

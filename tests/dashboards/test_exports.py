@@ -222,3 +222,19 @@ def test_pack_builder_is_the_same_suppressed_report_as_the_pages(db_tx, council,
         "evidence",
         "response_rates",
     ]
+
+
+def test_huge_or_odd_filter_values_are_no_filter_not_an_error(client, login_as, answered):
+    login_as(Role.PANEL_MEMBER)
+    for query in ("round=99999999999999999999", "year=99999999999", "group=²", "year=-1"):
+        assert client.get(f"/panel?{query}").status_code == 200, query
+        assert client.get(f"/panel/pack?{query}").status_code == 200, query
+
+
+def test_control_characters_in_names_do_not_break_the_workbook(db_tx, council, answered):
+    answered.name = "Round\x01 with\x1b control"
+    db_tx.flush()
+    made = report.build_pack(db_tx, council.id, council.name, Filters(), 10, utcnow())
+    book = load_workbook(io.BytesIO(exports.to_xlsx(made)))
+    names = {row[0] for row in book["response_rates"].values}
+    assert "Round with control" in names

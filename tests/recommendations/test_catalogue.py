@@ -76,3 +76,10 @@ def test_all_staff_can_browse_the_catalogue(client, login_as, role):
 
 def test_children_cannot_browse_staff_pages(client):
     assert client.get("/staff/recommendations").status_code == 302
+
+
+def test_an_impossible_code_is_not_found(client, login_as):
+    from participation.accounts.models import Role
+
+    login_as(Role.PANEL_MEMBER)
+    assert client.get("/staff/recommendations/A%00B").status_code == 404
