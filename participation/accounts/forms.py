@@ -19,7 +19,9 @@ class SignInForm(FlaskForm):
         validators=[DataRequired(_l("Enter your email address")), Length(max=254)],
     )
     password = PasswordField(
-        _l("Password"), validators=[DataRequired(_l("Enter your password")), Length(max=1024)]
+        _l("Password"),
+        validators=[DataRequired(_l("Enter your password")), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
     )
     next = HiddenField()
 
