@@ -46,6 +46,8 @@ format: $(STAMP)
 bench: $(STAMP) translations
 	$(BIN)/python benchmarks/survey_bench.py
 	$(BIN)/python benchmarks/load_bench.py
+	$(BIN)/python benchmarks/dashboard_bench.py
+	$(BIN)/python benchmarks/dashboard_bench.py --postgres $${BENCH_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3*
