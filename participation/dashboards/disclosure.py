@@ -67,11 +67,19 @@ def suppress_small_counts(
     rows: Sequence[str],
     cols: Sequence[str],
     threshold: int = DEFAULT_THRESHOLD,
+    *,
+    fixed_margins: bool = False,
 ) -> Table:
     """Suppress a two-way table so that no hidden cell or total can be worked out.
 
     ``counts`` maps (row, column) to a count; a missing pair counts as 0. Every shown
     value is the true count: suppression hides values, it never rounds or perturbs them.
+
+    With ``fixed_margins`` the column totals and the grand total are the unsplit figures
+    that another page shows on their own (as ``suppress_series`` over the columns with
+    the total shown decides): they are hidden exactly as that page hides them, and never
+    opened to protect a cell. Cells and row totals are hidden instead, however many;
+    the split can then never be set against the unsplit figures to work a value out.
     """
     _check_threshold(threshold)
     rows, cols = tuple(rows), tuple(cols)
@@ -85,7 +93,11 @@ def suppress_small_counts(
     grid = [[_checked_count(counts.get((r, c), 0)) for c in cols] for r in rows]
 
     network = _Network(grid)
-    hidden = network.protect(network.primary(threshold))
+    primary = network.primary(threshold)
+    if fixed_margins:
+        hidden = network.protect_with_fixed_margins(primary, threshold)
+    else:
+        hidden = network.protect(primary)
     shown = [None if e in hidden else v for e, v in enumerate(network.values)]
 
     n_rows, n_cols = len(rows), len(cols)
@@ -176,6 +188,10 @@ def _shown_total(total: int, threshold: int) -> bool:
     return total == 0 or total >= threshold
 
 
+class _NoCover(Exception):
+    """No cycle protects a hidden value while the pinned margins stay shown."""
+
+
 class _Network:
     """A table as a flow network, to tell exactly which hidden values can be worked out.
 
@@ -236,7 +252,40 @@ class _Network:
                 hidden.add(e)
         return hidden
 
-    def protect(self, hidden: set[int]) -> set[int]:
+    def margins(self) -> tuple[list[int], int]:
+        """The edges of the column totals, and of the grand total."""
+        first = self.n_rows * self.n_cols + self.n_rows
+        return list(range(first, first + self.n_cols)), len(self.values) - 1
+
+    def protect_with_fixed_margins(self, primary: set[int], threshold: int) -> set[int]:
+        """``protect`` for a table whose column and grand totals are shown elsewhere."""
+        col_edges, grand = self.margins()
+        series = suppress_series(
+            {str(e): self.values[e] for e in col_edges}, threshold, total_shown=True
+        )
+        fixed_hidden = {e for e in col_edges if series[str(e)] is None}
+        if not _shown_total(self.values[grand], threshold):
+            fixed_hidden.add(grand)
+        inner = {e for e in primary if e not in col_edges and e != grand}
+        for j, e in enumerate(col_edges):
+            if e in fixed_hidden and self.values[e] == 0:
+                # The unsplit figure hides this 0 ("none of them"), so its cells hide it too.
+                inner |= {i * self.n_cols + j for i in range(self.n_rows)}
+        hidden = inner | fixed_hidden
+        pinned = frozenset(e for e in [*col_edges, grand] if e not in hidden)
+        try:
+            return self.protect(hidden, pinned)
+        except _NoCover:
+            # No cells can cover it with the margins pinned: hide every cell and row
+            # total. If a value could still be worked out (a table of one row, say),
+            # the margins give it away too, and everything is hidden.
+            everything_inner = set(range(self.n_rows * self.n_cols + self.n_rows))
+            hidden |= everything_inner
+            if any(self.recoverable(e, hidden) for e in hidden):
+                return set(range(len(self.values)))
+            return hidden
+
+    def protect(self, hidden: set[int], pinned: frozenset[int] = frozenset()) -> set[int]:
         """Hide more edges until no hidden value can be worked out; return the new hidden set.
 
         Hiding more only adds residual arcs, so a value that has been checked stays
@@ -247,7 +296,7 @@ class _Network:
         while queue:
             edge = queue.pop(0)
             if self.recoverable(edge, hidden):
-                added = self._cheapest_cover(edge, hidden)
+                added = self._cheapest_cover(edge, hidden, pinned)
                 hidden |= added
                 queue = sorted(set(queue) | added | {edge})
         return hidden
@@ -261,7 +310,9 @@ class _Network:
             return self._path_cost(tail, head, edge, hidden, open_shown=False) is None
         return True
 
-    def _cheapest_cover(self, edge: int, hidden: set[int]) -> set[int]:
+    def _cheapest_cover(
+        self, edge: int, hidden: set[int], pinned: frozenset[int] = frozenset()
+    ) -> set[int]:
         """The cheapest shown edges to hide so that ``edge`` lies on a residual cycle.
 
         This is the textbook step ("hide the smallest other cell in the row, preferably
@@ -270,17 +321,28 @@ class _Network:
         the smallest set overall is NP-hard, so cover one value at a time.
         """
         tail, head = self.ends[edge]
-        options = [self._path_cost(head, tail, edge, hidden, open_shown=True)]
+        options = [self._path_cost(head, tail, edge, hidden, open_shown=True, pinned=pinned)]
         if self.values[edge] > 0:
-            options.append(self._path_cost(tail, head, edge, hidden, open_shown=True))
+            options.append(
+                self._path_cost(tail, head, edge, hidden, open_shown=True, pinned=pinned)
+            )
         found = [option for option in options if option is not None]
-        # A hidden value is never in an empty line and totals of hidden lines are
-        # positive, so the path through S and T is always there to open.
-        assert found, "no cycle even with every positive edge hidden"
+        if not found:
+            # Without pinned margins this cannot happen: a hidden value is never in an
+            # empty line and totals of hidden lines are positive, so the path through
+            # S and T is always there to open.
+            raise _NoCover
         return min(found, key=lambda option: option[0])[1]
 
     def _path_cost(
-        self, start: int, goal: int, avoid: int, hidden: set[int], *, open_shown: bool
+        self,
+        start: int,
+        goal: int,
+        avoid: int,
+        hidden: set[int],
+        *,
+        open_shown: bool,
+        pinned: frozenset[int] = frozenset(),
     ) -> tuple[int, set[int]] | None:
         """Cheapest residual path from ``start`` to ``goal`` not using edge ``avoid``.
 
@@ -295,7 +357,7 @@ class _Network:
                 continue
             if e in hidden:
                 cost = 0
-            elif open_shown and self.values[e] > 0:
+            elif open_shown and self.values[e] > 0 and e not in pinned:
                 cost = self.values[e] * self.weights[e]
             else:
                 continue

@@ -144,6 +144,45 @@ def indicator_by(
     return rows
 
 
+SPLIT_ITEMS = ("question", "recommendation")
+
+
+def split_counts(
+    session: Session, council_id: int, filters: Filters, by: str, item: str
+) -> list[dict[str, Any]]:
+    """Per question key (or recommendation id) and per value of a filter dimension:
+    favourable and answered counts. ``by`` is "year", "round", "age_band" or "group";
+    the key is the value the filter takes (a year, a round id, an age band, a group id)."""
+    from surveys.models import AnswerTally, QuestionSet, SurveyRound, question_recommendation
+
+    column = {
+        "year": _year(SurveyRound.opens_at),
+        "round": AnswerTally.round_id,
+        "age_band": QuestionSet.age_band,
+        "group": AnswerTally.group_id,
+    }[by]
+    query = _tallies(council_id, filters)
+    item_column: Any
+    if item == "recommendation":
+        query = query.join(
+            question_recommendation,
+            question_recommendation.c.question_id == AnswerTally.question_id,
+        )
+        item_column = question_recommendation.c.recommendation_id
+    else:
+        item_column = AnswerTally.question_key
+    query = (
+        query.add_columns(item_column.label("item"), column.label("key"), *_counts())
+        .group_by(item_column, column)
+        .having(_answered())
+    )
+    rows = [dict(r._mapping) for r in session.execute(query)]
+    for row in rows:
+        if isinstance(row["key"], AgeBand):
+            row["key"] = row["key"].value
+    return rows
+
+
 def response_rates(session: Session, council_id: int, filters: Filters) -> list[dict[str, Any]]:
     """Per round and group: responses sent, and the group size a worker recorded."""
     from surveys.models import QuestionSet, Response, RoundGroup, SurveyRound
@@ -239,6 +278,7 @@ def evidence_matrix(session: Session, council_id: int, filters: Filters) -> list
         card = cards.get(rec.id)
         rows.append(
             {
+                "recommendation_id": rec.id,
                 "code": rec.code,
                 "title": rec.title,
                 "favourable": int(indicator.favourable) if indicator else 0,

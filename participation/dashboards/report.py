@@ -7,14 +7,14 @@ disagree about what is hidden. A hidden value is ``None`` (shown as "*").
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from participation.dashboards import queries
-from participation.dashboards.disclosure import share, suppress_series
+from participation.dashboards.disclosure import share, suppress_series, suppress_small_counts
 
 SPLITS = ("year", "age_band", "group")
 
@@ -33,6 +33,76 @@ def indicator_cell(favourable: int, answered: int, threshold: int) -> dict[str, 
     return {"base": base, "share": None if hidden else share(favourable, answered, threshold)}
 
 
+def split_cells(rows: list[dict[str, Any]], threshold: int) -> dict[Any, dict[str, Any]]:
+    """What may be shown of each part of a split figure: its base and share.
+
+    The parts are rows of a table (favourable, other) whose margins are the unsplit
+    figure, which other pages show as ``indicator_cell`` decides; the table is
+    suppressed with those margins fixed, so no part can be worked out from the whole.
+    """
+    if not rows:
+        return {}
+    keys = [str(r["key"]) for r in rows]
+    counts = {}
+    for r, key in zip(rows, keys, strict=True):
+        favourable, answered = int(r["favourable"]), int(r["answered"])
+        counts[(key, "favourable")] = favourable
+        counts[(key, "other")] = answered - favourable
+    table = suppress_small_counts(
+        counts, keys, ("favourable", "other"), threshold, fixed_margins=True
+    )
+    cells = {}
+    for i, r in enumerate(rows):
+        shown = all(value is not None for value in table.cells[i])
+        cells[r["key"]] = {
+            "base": table.row_totals[i],
+            "share": share(int(r["favourable"]), int(r["answered"]), threshold) if shown else None,
+        }
+    return cells
+
+
+# A filter's dimension and the split over it: a filtered figure is one part of that split.
+_FILTER_SPLITS = {"year": "year", "round_id": "round", "age_band": "age_band", "group_id": "group"}
+
+
+def _filter_verdicts(
+    session: Session, council_id: int, filters: queries.Filters, threshold: int, item: str
+) -> dict[Any, dict[str, bool]]:
+    """For figures under filters: whether each item's base and share may be shown.
+
+    A figure for group A is also one part of the split by group (with the other filters
+    kept), whose whole is shown unfiltered. It is shown only where that split shows it,
+    for every filter set, so that no figure can be set against another to work out a
+    hidden one (the overview for all groups minus group A, say).
+    """
+    verdicts: dict[Any, dict[str, bool]] = {}
+    for attribute, by in _FILTER_SPLITS.items():
+        value = getattr(filters, attribute)
+        if value is None:
+            continue
+        target = value.value if hasattr(value, "value") else value
+        rest = replace(filters, **{attribute: None})
+        by_item: dict[Any, list[dict[str, Any]]] = {}
+        for row in queries.split_counts(session, council_id, rest, by, item):
+            by_item.setdefault(row["item"], []).append(row)
+        for item_key, rows in by_item.items():
+            part = split_cells(rows, threshold).get(target, {"base": None, "share": None})
+            verdict = verdicts.setdefault(item_key, {"base": True, "share": True})
+            verdict["base"] &= part["base"] is not None
+            verdict["share"] &= part["share"] is not None
+    return verdicts
+
+
+def _apply_verdict(cell: dict[str, Any], verdict: dict[str, bool] | None) -> dict[str, Any]:
+    if verdict is None:
+        return cell
+    return {
+        **cell,
+        "base": cell["base"] if verdict["base"] else None,
+        "share": cell["share"] if verdict["share"] else None,
+    }
+
+
 def count(value: int, threshold: int) -> int | None:
     """A lone count: shown if it reaches the threshold, else hidden."""
     return value if value >= threshold else None
@@ -43,15 +113,13 @@ def indicator_rows(
 ) -> list[dict[str, Any]]:
     """Per question: its text, answers (base) and favourable share."""
     texts = queries.question_texts(session, council_id)
+    verdicts = _filter_verdicts(session, council_id, filters, threshold, "question")
     rows = []
     for row in queries.indicator_totals(session, council_id, filters):
         key = row["question_key"]
+        cell = indicator_cell(int(row["favourable"]), int(row["answered"]), threshold)
         rows.append(
-            {
-                "key": key,
-                "text": texts.get(key, key),
-                **indicator_cell(int(row["favourable"]), int(row["answered"]), threshold),
-            }
+            {"key": key, "text": texts.get(key, key), **_apply_verdict(cell, verdicts.get(key))}
         )
     return rows
 
@@ -59,30 +127,35 @@ def indicator_rows(
 def indicator_splits(
     session: Session, council_id: int, filters: queries.Filters, key: str, threshold: int
 ) -> dict[str, list[dict[str, Any]]]:
-    """One indicator by year, by age band and by group."""
-    return {
-        by: [
-            {
-                "key": row["key"],
-                **indicator_cell(int(row["favourable"]), int(row["answered"]), threshold),
-            }
-            for row in queries.indicator_by(session, council_id, filters, key, by)
+    """One indicator by year, by age band and by group.
+
+    Each split is suppressed against the unsplit figure; if the filters hide that figure
+    (see ``_filter_verdicts``), its parts are hidden alike.
+    """
+    verdict = _filter_verdicts(session, council_id, filters, threshold, "question").get(key)
+    splits = {}
+    for by in SPLITS:
+        rows = queries.indicator_by(session, council_id, filters, key, by)
+        cells = split_cells(rows, threshold)
+        splits[by] = [
+            {"key": row["key"], **_apply_verdict(cells[row["key"]], verdict)} for row in rows
         ]
-        for by in SPLITS
-    }
+    return splits
 
 
 def evidence_rows(
     session: Session, council_id: int, filters: queries.Filters, threshold: int
 ) -> list[dict[str, Any]]:
     """A row per recommendation: survey indicators, confirmed free-text tags, cards."""
+    verdicts = _filter_verdicts(session, council_id, filters, threshold, "recommendation")
     rows = []
     for row in queries.evidence_matrix(session, council_id, filters):
+        cell = indicator_cell(row["favourable"], row["answered"], threshold)
         rows.append(
             {
                 "code": row["code"],
                 "title": row["title"],
-                **indicator_cell(row["favourable"], row["answered"], threshold),
+                **_apply_verdict(cell, verdicts.get(row["recommendation_id"])),
                 "text_tags": count(row["text_tags"], threshold),
                 "cards_raised": count(row["cards_raised"], threshold),
                 "cards_answered": count(row["cards_answered"], threshold),

@@ -138,7 +138,9 @@ def test_one_indicator_by_year_age_band_and_group(answered, council, token_for, 
         {"key": answered["round"].opens_at.year, "base": 35, "share": 62.9}
     ]
     by_group = {row["key"]: row for row in data["splits"]["group"]}
-    assert by_group["Voices 8 to 11"] == {"key": "Voices 8 to 11", "base": 32, "share": 62.5}
+    # The whole (35) is shown, so showing 32 for one group would give away the tiny
+    # group's 3: both parts are hidden.
+    assert by_group["Voices 8 to 11"] == {"key": "Voices 8 to 11", "base": None, "share": None}
     assert by_group["Tiny group"] == {"key": "Tiny group", "base": None, "share": None}
 
 

@@ -550,3 +550,55 @@ def test_format_count() -> None:
     assert format_count(SUPPRESSED) == "*"
     assert format_count(0) == "0"
     assert format_count(1234) == "1234"
+
+
+# ---------------------------------------------------------------------------
+# Split tables whose margins another page shows (fixed_margins)
+# ---------------------------------------------------------------------------
+
+
+def _suppress_fixed(grid: Grid, threshold: int) -> Table:
+    rows, cols = _labels("r", len(grid)), _labels("c", len(grid[0]))
+    counts = {(r, c): grid[i][j] for i, r in enumerate(rows) for j, c in enumerate(cols)}
+    return suppress_small_counts(counts, rows, cols, threshold, fixed_margins=True)
+
+
+@settings(PROPERTY, max_examples=300)
+@given(tables(max_side=5, max_count=40))
+def test_a_split_hides_its_margins_exactly_as_the_unsplit_figure_does(
+    case: tuple[Grid, int],
+) -> None:
+    grid, threshold = case
+    table = _suppress_fixed(grid, threshold)
+    col_totals = [sum(col) for col in zip(*grid, strict=True)]
+    unsplit = suppress_series(
+        {str(j): v for j, v in enumerate(col_totals)}, threshold, total_shown=True
+    )
+    grand = sum(col_totals)
+    grand_shown = grand == 0 or grand >= threshold
+    if table.total is not SUPPRESSED or not grand_shown:
+        # The margins are those of the unsplit figure, unless nothing at all could be
+        # shown safely (then everything is hidden).
+        assert [v is None for v in table.col_totals] == [
+            v is None for v in unsplit.values()
+        ] or all(v is None for v in table.col_totals)
+        assert (table.total is None) == (not grand_shown) or table.total is None
+    for shown, true, empty_line in _shown_values(table, grid):
+        if shown is not SUPPRESSED:
+            assert shown == true
+            assert shown >= threshold or (shown == 0 and empty_line)
+
+
+@settings(PROPERTY, max_examples=300)
+@given(tables(max_side=5, max_count=40))
+def test_no_hidden_value_of_a_split_can_be_worked_out(case: tuple[Grid, int]) -> None:
+    grid, threshold = case
+    assert recoverable_values(_suppress_fixed(grid, threshold), grid) == []
+
+
+def test_a_split_hides_cells_rather_than_the_unsplit_figure() -> None:
+    # Group B's 8 and 2 are small. The unsplit figure (35 answers: 20 and 15) is shown on
+    # the overview, so the split hides group A's cells too, never the margins.
+    table = _suppress_fixed([[12, 13], [8, 2]], 10)
+    assert table.total == 35 and table.col_totals == (20, 15)
+    assert table.cells == ((None, None), (None, None)) and table.row_totals == (25, 10)

@@ -153,3 +153,29 @@ def test_plotly_is_served_from_this_site_and_cached_as_immutable(client, login_a
 def test_children_cannot_open_the_dashboards(client, post, group):
     post("/join", {"code": group.current_join_code.display})
     assert client.get("/panel").status_code == 302
+
+
+def test_no_figure_can_be_set_against_another_to_work_out_a_small_count(
+    db_tx, council, group, answered, app
+):
+    """Differencing: the overview for all groups minus the overview for one group must not
+    give away the tiny group's 3 answers, nor any split of the indicator page."""
+    from participation.dashboards import report
+    from participation.dashboards.queries import Filters
+
+    threshold = app.config["SMALL_NUMBER_THRESHOLD"]
+    tiny = next(rg.group_id for rg in answered.round_groups if rg.group_id != group.id)
+
+    def base(filters):
+        rows = report.indicator_rows(db_tx, council.id, filters, threshold)
+        return next(r["base"] for r in rows if r["key"] == "feel_safe")
+
+    whole = base(Filters())
+    parts = [base(Filters(group_id=group.id)), base(Filters(group_id=tiny))]
+    assert whole == 35
+    shown_parts = [p for p in parts if p is not None]
+    # Either both parts are hidden, or what is hidden is not small.
+    assert len(shown_parts) != 1 or not 0 < whole - shown_parts[0] < threshold
+    splits = report.indicator_splits(db_tx, council.id, Filters(), "feel_safe", threshold)
+    group_bases = [r["base"] for r in splits["group"] if r["base"] is not None]
+    assert not group_bases or not 0 < whole - sum(group_bases) < threshold
