@@ -246,7 +246,7 @@ def database_unreachable(error: OperationalError) -> Any:
     """
     with suppress(SQLAlchemyError):
         db.session.rollback()
-    current_app.logger.error("database unreachable on %s: %s", request.endpoint, error.orig)
+    current_app.logger.error("database unreachable on %s", request.endpoint, exc_info=error)
     if request.endpoint != "surveys.answer" or request.method != "POST":
         return render_error(503)
     action = request.form.get("action", "next")
