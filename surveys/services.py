@@ -34,8 +34,12 @@ from surveys.models import (
     RoundGroup,
     SurveyRound,
 )
+from surveys.question_cache import CachedQuestion, CachedQuestionSet
 
 MAX_TEXT = 4000
+# Survey pages work on the cached read-only copies; staff code on the stored rows.
+AnyQuestion = Question | CachedQuestion
+AnyQuestionSet = QuestionSet | CachedQuestionSet
 
 
 class SurveyError(ValueError):
@@ -99,13 +103,11 @@ def round_for_child(
         select(SurveyRound)
         .join(RoundGroup, RoundGroup.round_id == SurveyRound.id)
         .where(SurveyRound.id == round_id, RoundGroup.group_id == participant.group_id)
-        # Every survey page loads this: it needs the questions, not the round's groups nor
-        # each question's recommendations (two queries fewer a page; loaded if ever used).
+        # Every survey page loads this: it needs the set's row (its questions come from
+        # surveys.question_cache), not the round's groups (loaded if ever used).
         .options(
             lazyload(SurveyRound.round_groups),
-            joinedload(SurveyRound.question_set)
-            .selectinload(QuestionSet.questions)
-            .lazyload(Question.recommendations),
+            joinedload(SurveyRound.question_set).lazyload(QuestionSet.questions),
         )
     )
 
@@ -150,7 +152,7 @@ def start_response(
     return response
 
 
-def applicable_questions(question_set: QuestionSet, answers: dict[str, Answer]) -> list[Question]:
+def applicable_questions(question_set: AnyQuestionSet, answers: dict[str, Answer]) -> list[Any]:
     """The questions this child is asked, given what they answered so far (show_if)."""
     shown = []
     for question in question_set.questions:
@@ -167,7 +169,7 @@ def applicable_questions(question_set: QuestionSet, answers: dict[str, Answer]) 
 class PreparedAnswer:
     """An answer checked and classified before any database write begins."""
 
-    question: Question
+    question: AnyQuestion
     status: AnswerStatus
     choice: str | None
     text: str | None
@@ -176,7 +178,7 @@ class PreparedAnswer:
 
 
 def prepare_answer(
-    question: Question, action: str, choice: str | None, text: str | None
+    question: AnyQuestion, action: str, choice: str | None, text: str | None
 ) -> PreparedAnswer:
     """Check what the child sent and run triage and tagging on free text (no database)."""
     if action == "skip":
@@ -268,6 +270,8 @@ def _upsert_answer(
     existing.status = prepared.status
     existing.choice = prepared.choice
     existing.favourable = _favourable(prepared)
+    existing.text = prepared.text
+    existing.updated_at = now  # set before the tally statement flushes: one UPDATE
     tallies.add(
         session,
         response=response,
@@ -276,8 +280,6 @@ def _upsert_answer(
         before=before,
         after=existing.favourable,
     )
-    existing.text = prepared.text
-    existing.updated_at = now
     session.flush()
     return existing
 

@@ -23,9 +23,10 @@ from participation.councils.views import join_link_and_qr
 from participation.db import db, utcnow
 from participation.errors import render_error
 from participation.forms import choices
-from surveys import services
+from surveys import question_cache, services
 from surveys.forms import RoundForm
 from surveys.models import Answer, Question, Response, ResponseStatus, RoundGroup, SurveyRound
+from surveys.question_cache import CachedQuestionSet
 from surveys.question_sets import latest_versions
 
 bp = Blueprint("surveys", __name__, template_folder="templates")
@@ -48,9 +49,14 @@ def _child() -> Participant:
     return participant
 
 
+def _qs(survey_round: SurveyRound) -> CachedQuestionSet:
+    """The round's question set, as the process's read-only copy."""
+    return question_cache.question_set(db.session, survey_round.question_set)
+
+
 def _language(survey_round: SurveyRound) -> str:
     locale = str(get_locale() or "en").split("_")[0]
-    return locale if locale in survey_round.question_set.languages else "en"
+    return locale if locale in _qs(survey_round).languages else "en"
 
 
 def _round_or_404(round_id: int) -> SurveyRound:
@@ -100,7 +106,7 @@ def welcome(round_id: int) -> Any:
     return render_template(
         "surveys/welcome.html",
         survey_round=survey_round,
-        qs=survey_round.question_set,
+        qs=_qs(survey_round),
         lang=lang,
         started=response is not None and bool(response.answers),
     )
@@ -115,7 +121,7 @@ def start(round_id: int) -> Any:
         return _closed_page(survey_round)
     response = services.start_response(db.session, survey_round, _child(), _language(survey_round))
     db.session.commit()
-    shown = services.applicable_questions(survey_round.question_set, _answers(response))
+    shown = services.applicable_questions(_qs(survey_round), _answers(response))
     current = next((q for q in shown if q.position >= response.current_position), None)
     return redirect(_question_url(survey_round, current))
 
@@ -130,18 +136,17 @@ def _render_question(
     sent: dict[str, str] | None = None,
 ) -> tuple[str, int]:
     answers = _answers(response)
-    shown = services.applicable_questions(survey_round.question_set, answers)
+    qs = _qs(survey_round)
+    shown = services.applicable_questions(qs, answers)
     index = next(i for i, q in enumerate(shown) if q.key == question.key)
     previous = shown[index - 1] if index > 0 else None
     saved = answers.get(question.key)
     return render_template(
         "surveys/question.html",
         survey_round=survey_round,
-        qs=survey_round.question_set,
+        qs=qs,
         question=question,
-        lang=response.language
-        if response.language in survey_round.question_set.languages
-        else "en",
+        lang=response.language if response.language in qs.languages else "en",
         number=index + 1,
         total=len(shown),
         back_url=_question_url(survey_round, previous)
@@ -150,7 +155,7 @@ def _render_question(
         chosen=(sent or {}).get("choice", saved.choice if saved else None),
         written=(sent or {}).get("text", saved.text if saved and saved.text else ""),
         error=error,
-        band=survey_round.question_set.age_band.value,
+        band=qs.age_band.value,
     ), status
 
 
@@ -169,10 +174,8 @@ def _load(round_id: int, position: int) -> tuple[SurveyRound, Response, Question
 def response_question_set(response: Response, survey_round: SurveyRound) -> Any:
     # A response keeps the version it began with, even if the round's set changed since.
     if response.question_set_id == survey_round.question_set_id:
-        return survey_round.question_set
-    from surveys.models import QuestionSet
-
-    return db.session.get(QuestionSet, response.question_set_id)
+        return _qs(survey_round)
+    return question_cache.question_set_by_id(db.session, response.question_set_id)
 
 
 @bp.get("/survey/<int:round_id>/q/<int:position>")
@@ -187,7 +190,7 @@ def question(round_id: int, position: int) -> Any:
         return redirect(url_for(".thanks", round_id=round_id))
     if not survey_round.is_open(utcnow()):
         return _closed_page(survey_round)
-    shown = services.applicable_questions(survey_round.question_set, _answers(response))
+    shown = services.applicable_questions(_qs(survey_round), _answers(response))
     if found.key not in {q.key for q in shown}:
         later = next((q for q in shown if q.position > position), None)
         return redirect(_question_url(survey_round, later))
@@ -219,7 +222,7 @@ def answer(round_id: int, position: int) -> Any:
     # database_unreachable() answers with the child's words kept in the form.
     saved, alert = services.save_answer(db.session, response, prepared, participant, None)
     answers[found.key] = saved
-    shown = services.applicable_questions(survey_round.question_set, answers)
+    shown = services.applicable_questions(_qs(survey_round), answers)
     index = next(i for i, q in enumerate(shown) if q.key == found.key)
     following = shown[index + 1] if index + 1 < len(shown) else None
     response.current_position = following.position if following else found.position + 1
@@ -274,7 +277,7 @@ def end(round_id: int) -> Any:
         return redirect(url_for(".thanks", round_id=round_id))
     if not survey_round.is_open(utcnow()):
         return _closed_page(survey_round)
-    shown = services.applicable_questions(survey_round.question_set, _answers(response))
+    shown = services.applicable_questions(_qs(survey_round), _answers(response))
     return render_template(
         "surveys/end.html",
         survey_round=survey_round,
