@@ -38,7 +38,13 @@ def _set_child_cookie(response: Response, token: str) -> None:
 
 @bp.route("/join", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: current_app.config["JOIN_RATE_LIMIT"], methods=["POST"])
+# Only failed attempts count: a group meeting puts a room of children behind one Wi-Fi
+# address, and each of them joining must not lock the others out; guessing codes does.
+@limiter.limit(
+    lambda: current_app.config["JOIN_RATE_LIMIT"],
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code >= 400,
+)
 def join() -> Any:
     """A child joins their group with the code their worker gave them."""
     form = JoinForm(code=request.args.get("code", ""))

@@ -150,3 +150,18 @@ def test_staff_see_only_their_own_councils_groups(client, login_as, group, other
     login_as(Role.PARTICIPATION_WORKER)
     page = client.get("/staff/groups").get_data(as_text=True)
     assert group.name in page and "Elsewhere" not in page
+
+
+def test_a_room_of_children_on_one_address_can_all_join(client, post, group, rate_limits):
+    """Successful joins do not count against the limit: only wrong codes do."""
+    from flask.testing import FlaskClient
+
+    app = client.application
+    for _ in range(25):
+        phone = FlaskClient(app, app.response_class, use_cookies=True)
+        page = phone.get("/join").get_data(as_text=True)
+        token = page.split('name="csrf_token"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
+        response = phone.post(
+            "/join", data={"code": group.current_join_code.display, "csrf_token": token}
+        )
+        assert response.status_code == 302
