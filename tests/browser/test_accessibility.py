@@ -240,7 +240,8 @@ def test_focus_moves_to_the_error_summary(open_phone: Callable[..., Any]) -> Non
     child.go("/join")
     child.page.click("main form button[type=submit]")
     child.page.wait_for_selector(".error-summary")
-    assert child.page.evaluate(focused)
+    # app.js moves focus once the page has loaded: wait for it (fails if it never does).
+    child.page.wait_for_function(focused, timeout=5000)
     assert child.page.get_attribute(".error-summary", "tabindex") == "-1"
     child.shot("join-error")
     # Tab from the summary goes to its first link, which leads to the field in error.
@@ -253,7 +254,8 @@ def test_focus_moves_to_the_error_summary(open_phone: Callable[..., Any]) -> Non
     child.go("/cards/new")
     child.page.click("main form button[type=submit]")
     child.page.wait_for_selector(".error-summary")
-    assert child.page.evaluate(focused)
+    # app.js moves focus once the page has loaded: wait for it (fails if it never does).
+    child.page.wait_for_function(focused, timeout=5000)
     child.shot("card-error")
 
     staff = open_phone("staff")
@@ -262,5 +264,5 @@ def test_focus_moves_to_the_error_summary(open_phone: Callable[..., Any]) -> Non
     staff.page.fill("#password", "wrong")
     staff.page.click("main form button[type=submit]")
     staff.page.wait_for_selector(".error-summary")
-    assert staff.page.evaluate(focused)
+    staff.page.wait_for_function(focused, timeout=5000)
     staff.shot("sign-in-error")
