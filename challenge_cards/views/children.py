@@ -1,0 +1,148 @@
+"""Children raise cards, follow them, reply, and read "you said, we did"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
+
+from challenge_cards import queries, services
+from challenge_cards.forms import CardForm, FeedbackForm, ReplyForm
+from challenge_cards.models import CardStatus, ChildFeedback
+from challenge_cards.views._common import _after_raise, _chosen_service, _service_choices, bp
+from participation.access import child_required
+from participation.councils.services import current_participant
+from participation.db import db
+
+
+def child_home_section(participant: Any) -> dict[str, Any]:
+    return {
+        "template": "challenge_cards/_child_home.html",
+        "cards": queries.cards_for_child(db.session, participant),
+    }
+
+
+@bp.route("/cards/new", methods=["GET", "POST"])
+@child_required
+def new_card() -> Any:
+    """A child raises a card: what should change, why, and who should change it."""
+    participant = current_participant()
+    assert participant is not None
+    form = CardForm()
+    form.service.choices = _service_choices(participant.council_id)
+    if form.validate_on_submit():
+        try:
+            prepared = services.prepare(form.what_change.data, form.why_matters.data)
+            card, alert = services.raise_card(
+                db.session,
+                prepared,
+                group=participant.group,
+                service=_chosen_service(participant.council_id, form.service.data),
+                about_me=bool(form.about_me.data),
+                participant=participant,
+            )
+            db.session.commit()
+        except services.CardError as error:
+            db.session.rollback()
+            form.what_change.errors = [str(error)]
+        except OperationalError:
+            db.session.rollback()
+            form.form_errors.append(
+                _("Not sent yet: we could not reach our computer. Please try again in a moment.")
+            )
+            return render_template("challenge_cards/new.html", form=form), 503
+        else:
+            return _after_raise(alert, url_for(".my_card", card_id=card.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("challenge_cards/new.html", form=form), status
+
+
+@bp.get("/cards/mine")
+@child_required
+def my_cards() -> str:
+    """The child's own cards and where each one is."""
+    participant = current_participant()
+    assert participant is not None
+    return render_template(
+        "challenge_cards/mine.html", cards=queries.cards_for_child(db.session, participant)
+    )
+
+
+@bp.get("/cards/mine/<int:card_id>")
+@child_required
+def my_card(card_id: int) -> str:
+    """One of the child's cards: every step, the answer, and whether it fixed it."""
+    participant = current_participant()
+    assert participant is not None
+    card = queries.card_for_child(db.session, card_id, participant) or abort(404)
+    reply_form = (
+        ReplyForm(what_change=card.what_change, why_matters="")
+        if card.status is CardStatus.RETURNED
+        else None
+    )
+    return render_template(
+        "challenge_cards/my_card.html",
+        card=card,
+        reply_form=reply_form,
+        feedback_form=FeedbackForm(),
+    )
+
+
+@bp.post("/cards/mine/<int:card_id>/reply")
+@child_required
+def child_reply(card_id: int) -> Any:
+    """The child answers the worker's question; the card goes back in."""
+    participant = current_participant()
+    assert participant is not None
+    card = queries.card_for_child(db.session, card_id, participant) or abort(404)
+    form = ReplyForm()
+    if form.validate_on_submit():
+        try:
+            prepared = services.prepare(form.what_change.data, form.why_matters.data)
+            alert = services.reply(db.session, card, prepared, participant=participant)
+            db.session.commit()
+        except services.CardError as error:
+            db.session.rollback()
+            form.what_change.errors = [str(error)]
+        else:
+            flash(_("Thank you. We have your answer."), "success")
+            return _after_raise(alert, url_for(".my_card", card_id=card.id))
+    return render_template(
+        "challenge_cards/my_card.html", card=card, reply_form=form, feedback_form=FeedbackForm()
+    ), 422
+
+
+@bp.post("/cards/mine/<int:card_id>/feedback")
+@child_required
+def feedback(card_id: int) -> Any:
+    """Did the answer fix it?"""
+    participant = current_participant()
+    assert participant is not None
+    card = queries.card_for_child(db.session, card_id, participant) or abort(404)
+    form = FeedbackForm()
+    if not form.validate_on_submit():
+        return render_template(
+            "challenge_cards/my_card.html", card=card, reply_form=None, feedback_form=form
+        ), 422
+    try:
+        services.give_feedback(db.session, card, participant, ChildFeedback(form.feedback.data))
+        db.session.commit()
+    except services.CardError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(_("Thank you for telling us."), "success")
+    return redirect(url_for(".my_card", card_id=card.id))
+
+
+@bp.get("/you-said-we-did")
+@child_required
+def board() -> str:
+    """You said, we did: what children asked for and what changed."""
+    participant = current_participant()
+    assert participant is not None
+    return render_template(
+        "challenge_cards/board.html", cards=queries.board(db.session, participant.council_id)
+    )
