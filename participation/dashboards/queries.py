@@ -148,19 +148,22 @@ SPLIT_ITEMS = ("question", "recommendation")
 
 
 def split_counts(
-    session: Session, council_id: int, filters: Filters, by: str, item: str
+    session: Session, council_id: int, filters: Filters, by: str, item: str, also: str = ""
 ) -> list[dict[str, Any]]:
     """Per question key (or recommendation id) and per value of a filter dimension:
     favourable and answered counts. ``by`` is "year", "round", "age_band" or "group";
     the key is the value the filter takes (a year, a round id, an age band, a group id)."""
     from surveys.models import AnswerTally, QuestionSet, SurveyRound, question_recommendation
 
-    column = {
+    columns = {
         "year": _year(SurveyRound.opens_at),
         "round": AnswerTally.round_id,
         "age_band": QuestionSet.age_band,
         "group": AnswerTally.group_id,
-    }[by]
+    }
+    column = columns[by]
+    # With ``also``, a second dimension: rows are then (item, key, other), a cross-table.
+    keys = [column.label("key")] + ([columns[also].label("other")] if also else [])
     query = _tallies(council_id, filters)
     item_column: Any
     if item == "recommendation":
@@ -172,15 +175,25 @@ def split_counts(
     else:
         item_column = AnswerTally.question_key
     query = (
-        query.add_columns(item_column.label("item"), column.label("key"), *_counts())
-        .group_by(item_column, column)
+        query.add_columns(item_column.label("item"), *keys, *_counts())
+        .group_by(item_column, column, *([columns[also]] if also else []))
         .having(_answered())
     )
     rows = [dict(r._mapping) for r in session.execute(query)]
     for row in rows:
-        if isinstance(row["key"], AgeBand):
-            row["key"] = row["key"].value
+        for name in ("key", "other"):
+            if isinstance(row.get(name), AgeBand):
+                row[name] = row[name].value
     return rows
+
+
+def group_names(session: Session, council_id: int) -> list[tuple[int, str]]:
+    return [
+        (gid, name)
+        for gid, name in session.execute(
+            select(Group.id, Group.name).where(Group.council_id == council_id)
+        )
+    ]
 
 
 def response_rates(session: Session, council_id: int, filters: Filters) -> list[dict[str, Any]]:

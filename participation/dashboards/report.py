@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import combinations
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from participation.councils.models import AgeBand
 from participation.dashboards import queries
 from participation.dashboards.disclosure import share, suppress_series, suppress_small_counts
 
@@ -63,34 +65,109 @@ def split_cells(rows: list[dict[str, Any]], threshold: int) -> dict[Any, dict[st
 
 # A filter's dimension and the split over it: a filtered figure is one part of that split.
 _FILTER_SPLITS = {"year": "year", "round_id": "round", "age_band": "age_band", "group_id": "group"}
+_BY_ATTRIBUTE = {by: attribute for attribute, by in _FILTER_SPLITS.items()}
+
+Memo = dict[tuple[Any, ...], dict[Any, dict[Any, dict[str, Any]]]]
+
+
+def _split(
+    session: Session,
+    council_id: int,
+    filters: queries.Filters,
+    by: str,
+    item: str,
+    threshold: int,
+    memo: Memo,
+) -> dict[Any, dict[Any, dict[str, Any]]]:
+    """item -> part key -> what may be shown of that part, for the split over ``by``."""
+    key = (filters, by, item)
+    if key not in memo:
+        by_item: dict[Any, list[dict[str, Any]]] = {}
+        for row in queries.split_counts(session, council_id, filters, by, item):
+            by_item.setdefault(row["item"], []).append(row)
+        memo[key] = {k: split_cells(rows, threshold) for k, rows in by_item.items()}
+    return memo[key]
 
 
 def _filter_verdicts(
-    session: Session, council_id: int, filters: queries.Filters, threshold: int, item: str
+    session: Session,
+    council_id: int,
+    filters: queries.Filters,
+    threshold: int,
+    item: str,
+    memo: Memo | None = None,
 ) -> dict[Any, dict[str, bool]]:
     """For figures under filters: whether each item's base and share may be shown.
 
-    A figure for group A is also one part of the split by group (with the other filters
-    kept), whose whole is shown unfiltered. It is shown only where that split shows it,
-    for every filter set, so that no figure can be set against another to work out a
-    hidden one (the overview for all groups minus group A, say).
+    A figure for group A in 2026 is a part of several splits: by group among 2026's
+    figures, by year among group A's, and by group or by year of everything. It is shown
+    only where every such split shows it (each filter set, split against each subset of
+    the others), so that no figure can be set against another to work out a hidden one:
+    the overview for all groups minus group A; or two filters that pick the same answers
+    (a year and its only round), each of whose splits is then trivial.
     """
+    memo = {} if memo is None else memo
+    chosen = [
+        (attribute, by) for attribute, by in _FILTER_SPLITS.items() if getattr(filters, attribute)
+    ]
+    everything = queries.Filters()
     verdicts: dict[Any, dict[str, bool]] = {}
-    for attribute, by in _FILTER_SPLITS.items():
-        value = getattr(filters, attribute)
-        if value is None:
-            continue
-        target = value.value if hasattr(value, "value") else value
-        rest = replace(filters, **{attribute: None})
-        by_item: dict[Any, list[dict[str, Any]]] = {}
-        for row in queries.split_counts(session, council_id, rest, by, item):
-            by_item.setdefault(row["item"], []).append(row)
-        for item_key, rows in by_item.items():
-            part = split_cells(rows, threshold).get(target, {"base": None, "share": None})
-            verdict = verdicts.setdefault(item_key, {"base": True, "share": True})
-            verdict["base"] &= part["base"] is not None
-            verdict["share"] &= part["share"] is not None
+    for size in range(1, len(chosen) + 1):
+        for subset in combinations(chosen, size):
+            kept = {attribute: getattr(filters, attribute) for attribute, _by in subset}
+            for attribute, by in subset:
+                value = kept[attribute]
+                target = value.value if hasattr(value, "value") else value
+                rest = replace(everything, **{k: v for k, v in kept.items() if k != attribute})
+                for item_key, parts in _split(
+                    session, council_id, rest, by, item, threshold, memo
+                ).items():
+                    part = parts.get(target, {"base": None, "share": None})
+                    verdict = verdicts.setdefault(item_key, {"base": True, "share": True})
+                    verdict["base"] &= part["base"] is not None
+                    verdict["share"] &= part["share"] is not None
+    # Two filters make the figure a cell of their cross-table (year by group, say), whose
+    # margins the splits above show. Protecting cells against shown margins needs the
+    # whole table: here the simple, safe rule is that no cell of that table is shown
+    # while any of its cells is small.
+    for (first, by1), (second, by2) in combinations(chosen, 2):
+        others = {
+            attribute: getattr(filters, attribute)
+            for attribute, _by in chosen
+            if attribute not in (first, second)
+        }
+        for kept in ({}, others) if others else ({},):
+            rest = replace(everything, **kept)
+            for item_key, small in _cross_table_small(
+                session, council_id, rest, by1, by2, item, threshold, memo
+            ).items():
+                verdict = verdicts.setdefault(item_key, {"base": True, "share": True})
+                verdict["base"] &= not small["base"]
+                verdict["share"] &= not small["share"]
     return verdicts
+
+
+def _cross_table_small(
+    session: Session,
+    council_id: int,
+    filters: queries.Filters,
+    by1: str,
+    by2: str,
+    item: str,
+    threshold: int,
+    memo: Memo,
+) -> dict[Any, dict[str, bool]]:
+    """Per item: whether any cell of the ``by1`` x ``by2`` table is small (base, share)."""
+    key = (filters, by1, by2, item, "cross")
+    if key not in memo:
+        found: dict[Any, dict[str, bool]] = {}
+        for row in queries.split_counts(session, council_id, filters, by1, item, also=by2):
+            answered, favourable = int(row["answered"]), int(row["favourable"])
+            small = found.setdefault(row["item"], {"base": False, "share": False})
+            small["base"] |= 0 < answered < threshold
+            small["share"] |= answered > 0 and min(favourable, answered - favourable) < threshold
+        memo[key] = found  # type: ignore[assignment]
+    return memo[key]  # type: ignore[return-value]
 
 
 def _apply_verdict(cell: dict[str, Any], verdict: dict[str, bool] | None) -> dict[str, Any]:
@@ -129,18 +206,29 @@ def indicator_splits(
 ) -> dict[str, list[dict[str, Any]]]:
     """One indicator by year, by age band and by group.
 
-    Each split is suppressed against the unsplit figure; if the filters hide that figure
-    (see ``_filter_verdicts``), its parts are hidden alike.
+    Each part is the figure for the filters plus that part (group A, say), and is shown
+    only as that figure would be (``_filter_verdicts``), within a split suppressed
+    against the whole.
     """
-    verdict = _filter_verdicts(session, council_id, filters, threshold, "question").get(key)
+    memo: Memo = {}
+    names = dict(queries.group_names(session, council_id))
     splits = {}
     for by in SPLITS:
-        rows = queries.indicator_by(session, council_id, filters, key, by)
-        cells = split_cells(rows, threshold)
-        splits[by] = [
-            {"key": row["key"], **_apply_verdict(cells[row["key"]], verdict)} for row in rows
-        ]
+        parts = _split(session, council_id, filters, by, "question", threshold, memo).get(key, {})
+        rows = []
+        for part_key, cell in parts.items():
+            with_part = replace(filters, **{_BY_ATTRIBUTE[by]: _filter_value(by, part_key)})
+            verdict = _filter_verdicts(
+                session, council_id, with_part, threshold, "question", memo
+            ).get(key)
+            label = names.get(part_key, part_key) if by == "group" else part_key
+            rows.append({"key": label, **_apply_verdict(cell, verdict)})
+        splits[by] = sorted(rows, key=lambda r: str(r["key"]))
     return splits
+
+
+def _filter_value(by: str, part_key: Any) -> Any:
+    return AgeBand(part_key) if by == "age_band" else part_key
 
 
 def evidence_rows(
