@@ -138,6 +138,14 @@ def test_child_pages(audit: Callable[..., Audit], language: str) -> None:
     child.check("my-card")
     v.go("/you-said-we-did")
     child.check("you-said-we-did")
+    # Data rights: the child's own answers, the question before deleting, and after it.
+    v.go("/me/answers")
+    child.check("my-answers")
+    page.click("main a[href$='/delete']")
+    child.check("delete-answers")
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r"/me/answers$"))
+    child.check("answers-deleted")
     response = v.go("/no-such-page")
     assert response.status == 404
     child.check("not-found")
