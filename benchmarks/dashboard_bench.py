@@ -134,14 +134,17 @@ def main() -> int:
                 "indicator totals": lambda: queries.indicator_totals(
                     db.session, council_id, per_survey
                 ),
-                "indicator by year": lambda: queries.indicator_by(
-                    db.session, council_id, per_survey, key, "year"
+                "every indicator by year": lambda: queries.split_counts(
+                    db.session, council_id, per_survey, "year", "question"
                 ),
-                "indicator by age band": lambda: queries.indicator_by(
-                    db.session, council_id, per_survey, key, "age_band"
+                "every indicator by age band": lambda: queries.split_counts(
+                    db.session, council_id, per_survey, "age_band", "question"
                 ),
-                "indicator by group": lambda: queries.indicator_by(
-                    db.session, council_id, per_survey, key, "group"
+                "every indicator by group": lambda: queries.split_counts(
+                    db.session, council_id, per_survey, "group", "question"
+                ),
+                "year by group cross-table": lambda: queries.split_counts(
+                    db.session, council_id, per_survey, "year", "question", also="group"
                 ),
                 "evidence matrix": lambda: queries.evidence_matrix(
                     db.session, council_id, per_survey

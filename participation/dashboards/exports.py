@@ -18,7 +18,6 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from werkzeug.datastructures import MultiDict
 
 from participation.dashboards import queries, report
 from participation.dashboards.disclosure import SUPPRESSED_MARK
+from participation.db import utcnow
 from participation.jobs import BackgroundJob, JobFile
 
 FORMATS = {
@@ -231,13 +231,7 @@ def build_for_job(session: Session, job: BackgroundJob) -> report.Pack:
     assert council is not None
     filters = queries.Filters.from_args(MultiDict(job.params.get("filters", {})))
     threshold = int(current_app.config["SMALL_NUMBER_THRESHOLD"])
-    return report.build_pack(session, council.id, council.name, filters, threshold, _now())
-
-
-def _now() -> datetime:
-    from participation.db import utcnow
-
-    return utcnow()
+    return report.build_pack(session, council.id, council.name, filters, threshold, utcnow())
 
 
 def run_pack_job(session: Session, job: BackgroundJob) -> JobFile:

@@ -117,36 +117,6 @@ def indicator_totals(session: Session, council_id: int, filters: Filters) -> lis
     return [dict(r._mapping) for r in session.execute(query)]
 
 
-def indicator_by(
-    session: Session, council_id: int, filters: Filters, question_key: str, by: str
-) -> list[dict[str, Any]]:
-    """One indicator split by "year", "age_band" or "group": favourable and answered counts."""
-    from surveys.models import AnswerTally, QuestionSet, SurveyRound
-
-    column = {
-        "year": _year(SurveyRound.opens_at),
-        "age_band": QuestionSet.age_band,
-        "group": Group.name,
-    }[by]
-    query = _tallies(council_id, filters).where(AnswerTally.question_key == question_key)
-    if by == "group":
-        query = query.join(Group, Group.id == AnswerTally.group_id)
-    query = (
-        query.add_columns(column.label("key"), *_counts())
-        .group_by(column)
-        .having(_answered())
-        .order_by(column)
-    )
-    rows = [dict(r._mapping) for r in session.execute(query)]
-    for row in rows:
-        if isinstance(row["key"], AgeBand):
-            row["key"] = row["key"].value
-    return rows
-
-
-SPLIT_ITEMS = ("question", "recommendation")
-
-
 def split_counts(
     session: Session, council_id: int, filters: Filters, by: str, item: str, also: str = ""
 ) -> list[dict[str, Any]]:

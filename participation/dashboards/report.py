@@ -67,7 +67,8 @@ def split_cells(rows: list[dict[str, Any]], threshold: int) -> dict[Any, dict[st
 _FILTER_SPLITS = {"year": "year", "round_id": "round", "age_band": "age_band", "group_id": "group"}
 _BY_ATTRIBUTE = {by: attribute for attribute, by in _FILTER_SPLITS.items()}
 
-Memo = dict[tuple[Any, ...], dict[Any, dict[Any, dict[str, Any]]]]
+# Results of the grouped queries for one page, keyed by their arguments.
+Memo = dict[tuple[Any, ...], Any]
 
 
 def _split(
@@ -166,8 +167,9 @@ def _cross_table_small(
             small = found.setdefault(row["item"], {"base": False, "share": False})
             small["base"] |= 0 < answered < threshold
             small["share"] |= answered > 0 and min(favourable, answered - favourable) < threshold
-        memo[key] = found  # type: ignore[assignment]
-    return memo[key]  # type: ignore[return-value]
+        memo[key] = found
+    result: dict[Any, dict[str, bool]] = memo[key]
+    return result
 
 
 def _apply_verdict(cell: dict[str, Any], verdict: dict[str, bool] | None) -> dict[str, Any]:
