@@ -6,13 +6,19 @@ CSRF protection stays on; tests post the token a page gave them, as a browser do
 
 from __future__ import annotations
 
+import asyncio
+import email
 import os
 import re
+import socket
 from collections.abc import Callable, Iterator
+from email import policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
@@ -260,3 +266,70 @@ def staff_client(app: Flask, make_user: Callable[..., StaffUser]) -> Callable[..
         return browser, user
 
     return make
+
+
+# A real SMTP server (aiosmtpd) for the outbox and fault tests -----------------------------
+
+
+class Mailbox:
+    """An aiosmtpd handler that keeps what it is given and refuses *@refused.example."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Any] = []
+        self.delay = 0.0  # seconds to wait before accepting each message
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.endswith("@refused.example"):
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def messages(self) -> list[EmailMessage]:
+        return [
+            email.message_from_bytes(e.content, policy=policy.default)  # type: ignore[misc]
+            for e in self.envelopes
+        ]
+
+
+class SmtpServer:
+    """A real SMTP server on a fixed local port, which a test can stop and start again."""
+
+    def __init__(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.mailbox = Mailbox()
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        # A stopped Controller's event loop is closed, so each start needs a new one.
+        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+@pytest.fixture()
+def smtp() -> Iterator[SmtpServer]:
+    """A running mail server."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def smtp_down() -> Iterator[SmtpServer]:
+    """A mail server that is down (nothing listens on its port) until the test starts it."""
+    server = SmtpServer()
+    yield server
+    server.stop()

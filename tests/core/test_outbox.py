@@ -5,19 +5,13 @@ A mail server that is down must delay an email and lose nothing; an email is sen
 
 from __future__ import annotations
 
-import asyncio
-import email
-import socket
 import threading
 import time
 import uuid
 from datetime import timedelta
-from email import policy
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -44,65 +38,6 @@ def outbox_left_clean(app):
         # SAVEPOINTs, so every test's rows must have been rolled back with its transaction.
         left = connection.scalar(select(func.count()).select_from(OutboxEmail.__table__))
     assert left == 0
-
-
-class Mailbox:
-    """An aiosmtpd handler that keeps what it is given and refuses *@refused.example."""
-
-    def __init__(self, delay: float = 0.0) -> None:
-        self.envelopes: list[Any] = []
-        self.delay = delay
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.endswith("@refused.example"):
-            return "550 5.1.1 No such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def messages(self) -> list[EmailMessage]:
-        return [
-            email.message_from_bytes(e.content, policy=policy.default)  # type: ignore[misc]
-            for e in self.envelopes
-        ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class SmtpServer:
-    """A real SMTP server on a fixed local port, which a test can stop and start again."""
-
-    def __init__(self, delay: float = 0.0) -> None:
-        self.port = free_port()
-        self.mailbox = Mailbox(delay)
-        self._controller: Controller | None = None
-
-    def start(self) -> None:
-        # A stopped Controller's event loop is closed, so each start needs a new one.
-        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-
-@pytest.fixture()
-def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 def mail_config(app, port: int, **overrides: Any) -> dict[str, Any]:
@@ -243,8 +178,8 @@ def test_a_server_that_is_down_delays_the_email_and_it_is_sent_once_when_back(ap
     assert row.status is EmailStatus.SENT and row.attempts == 1
 
 
-def test_when_the_server_cannot_be_reached_every_due_email_waits(app, db_tx):
-    config = mail_config(app, free_port())  # nothing listens there
+def test_when_the_server_cannot_be_reached_every_due_email_waits(app, db_tx, smtp_down):
+    config = mail_config(app, smtp_down.port)  # nothing listens there
     ids = [
         enqueue(db_tx, to=f"p{i}@council.example", subject=f"Card {i}", body="b").id
         for i in range(3)
@@ -284,8 +219,8 @@ def test_a_refused_recipient_does_not_hold_up_the_others(app, db_tx, smtp):
     assert stored(db_tx, fine.id).status is EmailStatus.SENT
 
 
-def test_after_the_last_attempt_the_email_is_failed_but_kept(app, db_tx):
-    config = mail_config(app, free_port(), OUTBOX_MAX_ATTEMPTS=3)
+def test_after_the_last_attempt_the_email_is_failed_but_kept(app, db_tx, smtp_down):
+    config = mail_config(app, smtp_down.port, OUTBOX_MAX_ATTEMPTS=3)
     queued = enqueue(db_tx, to="dsl@council.example", subject="Alert", body="Keep me.")
     now = utcnow()
     reports = []
@@ -371,13 +306,14 @@ def postgres_engine(app):
         connection.execute(delete(OutboxEmail).where(OutboxEmail.subject.like(f"{tag}%")))
 
 
-def test_two_workers_at_once_never_send_the_same_email(app, postgres_engine):
+def test_two_workers_at_once_never_send_the_same_email(app, postgres_engine, smtp_down):
     engine, tag = postgres_engine
     with Session(engine) as session:
         for i in range(20):
             enqueue(session, to=f"p{i}@council.example", subject=f"{tag} {i}", body="b")
         session.commit()
-    server = SmtpServer(delay=0.01)  # slow enough for the two workers to overlap
+    server = smtp_down
+    server.mailbox.delay = 0.01  # slow enough for the two workers to overlap
     server.start()
     try:
         config = mail_config(app, server.port)

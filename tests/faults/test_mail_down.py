@@ -7,15 +7,8 @@ server (aiosmtpd on 127.0.0.1) is down, and each lead gets exactly one when it i
 
 from __future__ import annotations
 
-import email
-import socket
 from datetime import timedelta
-from email import policy
-from email.message import EmailMessage
-from typing import Any
 
-import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from participation.accounts.models import Role
@@ -26,50 +19,8 @@ from participation.safeguarding.models import SafeguardingAlert
 WORDS = "my step dad hits me when mum is out and i am scared to go home"
 
 
-class Mailbox:
-    def __init__(self) -> None:
-        self.envelopes: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def messages(self) -> list[EmailMessage]:
-        return [
-            email.message_from_bytes(e.content, policy=policy.default)  # type: ignore[misc]
-            for e in self.envelopes
-        ]
-
-
-class MailServer:
-    """A real SMTP server on a fixed local port, stopped and started by the test."""
-
-    def __init__(self) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.mailbox = Mailbox()
-        self._controller: Controller | None = None
-
-    def start(self) -> None:
-        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-
-@pytest.fixture()
-def mail_server():
-    server = MailServer()  # not started: the mail server is down
-    yield server
-    server.stop()
-
-
-def test_alert_emails_wait_for_the_mail_server_and_each_lead_gets_one(
-    app, client, post, group, survey_round, make_user, other_council, db_tx, mail_server
+def test_alert_emails_wait_for_the_smtp_down_and_each_lead_gets_one(
+    app, client, post, group, survey_round, make_user, other_council, db_tx, smtp_down
 ):
     leads = [make_user(Role.SAFEGUARDING_LEAD, email=f"dsl{i}@council.example") for i in (1, 2)]
     make_user(Role.PARTICIPATION_WORKER, email="worker@council.example")
@@ -77,7 +28,7 @@ def test_alert_emails_wait_for_the_mail_server_and_each_lead_gets_one(
     config = {
         **app.config,
         "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": mail_server.port,
+        "MAIL_PORT": smtp_down.port,
         "MAIL_FROM": "alerts@council.example",
         "MAIL_TIMEOUT_SECONDS": 5,
     }
@@ -113,12 +64,12 @@ def test_alert_emails_wait_for_the_mail_server_and_each_lead_gets_one(
     assert all("ConnectionRefusedError" in (r.last_error or "") for r in rows)
 
     # Back up: after the backoff each lead gets exactly one email, and never a second.
-    mail_server.start()
+    smtp_down.start()
     back = deliver_due(db_tx, config, now=now + timedelta(hours=1))
     assert (back.sent, back.retried, back.failed) == (2, 0, 0)
     assert deliver_due(db_tx, config, now=now + timedelta(days=3)).handled == 0
 
-    messages = mail_server.mailbox.messages()
+    messages = smtp_down.mailbox.messages()
     assert sorted(m["To"] for m in messages) == ["dsl1@council.example", "dsl2@council.example"]
     for message in messages:
         assert f"safeguarding alert #{alert.id}" in message["Subject"]
