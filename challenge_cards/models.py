@@ -108,6 +108,8 @@ class ChallengeCard(Base):
     child_feedback_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # From the child's form: a double tap, a resend or two requests at once make one card.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Two people acting on one card at once: the second is told, and nothing is overwritten.
     version: Mapped[int] = mapped_column(default=1)
 

@@ -15,7 +15,7 @@ from participation.db import Base
 from participation.jobs import BackgroundJob
 from participation.outbox import OutboxEmail
 from participation.recommendations.models import EvidenceTag, Recommendation
-from participation.safeguarding.models import AlertAction, SafeguardingAlert
+from participation.safeguarding.models import AlertAction, HelpRequest, SafeguardingAlert
 
 __all__ = [
     "AlertAction",
@@ -26,6 +26,7 @@ __all__ = [
     "Council",
     "EvidenceTag",
     "Group",
+    "HelpRequest",
     "JoinCode",
     "OutboxEmail",
     "Participant",

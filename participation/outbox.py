@@ -66,6 +66,8 @@ class OutboxEmail(Base):
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[EmailStatus] = mapped_column(enum_type(EmailStatus), default=EmailStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
+    # Lower goes first: safeguarding alerts (0) before every other email (10).
+    priority: Mapped[int] = mapped_column(default=10, server_default="10")
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     last_error: Mapped[str | None] = mapped_column(String(MAX_ERROR_LENGTH))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -10,3 +10,5 @@ class SubjectType(enum.Enum):
 
     SURVEY_ANSWER = "survey_answer"
     CHALLENGE_CARD = "challenge_card"
+    # A child asked for someone to talk to them from the "Get help now" page.
+    HELP_REQUEST = "help_request"

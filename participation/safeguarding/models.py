@@ -23,6 +23,30 @@ class AlertLevel(enum.Enum):
         return {AlertLevel.CONCERN: _l("Concern"), AlertLevel.URGENT: _l("Urgent")}[self]
 
 
+class AlertSource(enum.Enum):
+    """Where an alert came from, so the lead knows what the child did."""
+
+    FREE_TEXT = "free_text"  # words in a survey answer or a card, read by triage
+    RISK_ANSWER = "risk_answer"  # a tapped answer that the question set marks as a risk
+    HELP_REQUEST = "help_request"  # the child asked for help on the "Get help now" page
+
+    @property
+    def label(self) -> Any:
+        return {
+            AlertSource.FREE_TEXT: _l("What the child wrote"),
+            AlertSource.RISK_ANSWER: _l("An answer the child tapped"),
+            AlertSource.HELP_REQUEST: _l("The child asked for help"),
+        }[self]
+
+
+class ActionKind(enum.Enum):
+    """What an action on an alert records."""
+
+    NOTE = "note"
+    SPOKE_TO_CHILD = "spoke_to_child"
+    CARD_HANDED_BACK = "card_handed_back"  # safe to go on as a card: back to moderation
+
+
 class AlertStatus(enum.Enum):
     NEW = "new"
     ACKNOWLEDGED = "acknowledged"
@@ -64,6 +88,9 @@ class SafeguardingAlert(Base):
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[AlertStatus] = mapped_column(enum_type(AlertStatus), default=AlertStatus.NEW)
+    source: Mapped[AlertSource] = mapped_column(
+        enum_type(AlertSource), default=AlertSource.FREE_TEXT, server_default="free_text"
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     due_at: Mapped[datetime] = mapped_column()
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
@@ -75,6 +102,12 @@ class SafeguardingAlert(Base):
     # What the child chose to leave so that someone can reach them (optional).
     contact_details: Mapped[str | None] = mapped_column(String(500))
     contact_left_at: Mapped[datetime | None] = mapped_column()
+    # The lead said a card raised with these words may go on as a card (back to moderation).
+    card_cleared_at: Mapped[datetime | None] = mapped_column()
+    card_cleared_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    # Overdue alerts are emailed again until acknowledged: when, and how many times.
+    last_reminded_at: Mapped[datetime | None] = mapped_column()
+    reminders_sent: Mapped[int] = mapped_column(default=0, server_default="0")
     # Two leads acting at once: the second gets a clear message instead of overwriting.
     version: Mapped[int] = mapped_column(default=1)
 
@@ -103,8 +136,32 @@ class AlertAction(Base):
     alert_id: Mapped[int] = mapped_column(ForeignKey("safeguarding_alert.id"), index=True)
     council_id: Mapped[int] = mapped_column(ForeignKey("council.id"), index=True)
     by_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    kind: Mapped[ActionKind] = mapped_column(
+        enum_type(ActionKind), default=ActionKind.NOTE, server_default="note"
+    )
     note: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     alert: Mapped[SafeguardingAlert] = relationship(back_populates="actions")
     by = relationship("StaffUser")
+
+
+class HelpRequest(Base):
+    """A child pressed "Get help now" and asked for someone to talk to them.
+
+    ``submission_key`` comes from the form, so a double tap or a resend stores one request
+    (and one alert). Words and a phone number are optional: help never depends on them.
+    """
+
+    __tablename__ = "help_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("council.id"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("participation_group.id"))
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id"), index=True)
+    words: Mapped[str | None] = mapped_column(Text)
+    # at_group, through_worker, phone, or none chosen
+    reach_by: Mapped[str | None] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    submission_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
