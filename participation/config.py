@@ -61,6 +61,13 @@ class DefaultConfig:
     # Councillors never see counts under this.
     SMALL_NUMBER_THRESHOLD = 10
 
+    # What a child's phone shows: a site name and, if set, one neutral title for every
+    # child page (a shared phone's tabs and history then say nothing about care or help).
+    SITE_NAME = "Child Voice"
+    CHILD_PAGE_TITLE: str | None = None
+    # Where "Leave this site" goes at once: a neutral page that is not about help.
+    QUICK_EXIT_URL = "https://www.bbc.co.uk/weather"
+
     # Demo mode relaxes the second factor so that `make run` can be tried at once.
     DEMO = False
 
