@@ -15,6 +15,7 @@ from participation.db import utcnow
 from participation.safeguarding.models import (
     AlertAction,
     AlertLevel,
+    AlertSource,
     AlertStatus,
     SafeguardingAlert,
 )
@@ -71,6 +72,48 @@ def raise_alert_if_needed(
         level=level,
         reasons=list(result.reasons),
         evidence=list(result.evidence),
+        status=AlertStatus.NEW,
+        created_at=now,
+        due_at=due_for(level, now),
+    )
+    session.add(alert)
+    session.flush()
+    _notify_leads(session, alert)
+    return alert
+
+
+def raise_risk_answer_alert(
+    session: Session,
+    *,
+    council_id: int,
+    answer_id: int,
+    question_text: str,
+    answer_label: str,
+    reasons: list[str],
+    level: AlertLevel = AlertLevel.CONCERN,
+    text: str | None = None,
+    group_id: int | None = None,
+    participant_id: int | None = None,
+    now: datetime | None = None,
+) -> SafeguardingAlert:
+    """A tapped survey answer marked as a risk: store an alert and queue the emails.
+
+    The evidence is the question and the answer as the child saw them. Call it inside the
+    transaction that stores the answer (or the child's yes to help), so both are kept or
+    neither; the caller makes sure that one answer raises one alert.
+    """
+    now = now or utcnow()
+    alert = SafeguardingAlert(
+        council_id=council_id,
+        group_id=group_id,
+        participant_id=participant_id,
+        subject_type=SubjectType.SURVEY_ANSWER,
+        subject_id=answer_id,
+        source=AlertSource.RISK_ANSWER,
+        text=text or f"{question_text} {answer_label}",
+        level=level,
+        reasons=list(reasons),
+        evidence=[question_text, answer_label],
         status=AlertStatus.NEW,
         created_at=now,
         due_at=due_for(level, now),
