@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from participation.accounts.models import StaffUser
 from participation.safeguarding.models import AlertLevel, AlertStatus, SafeguardingAlert
+from participation.subjects import SubjectType
 
 
 def alert_queue(
@@ -44,6 +45,18 @@ def alert_for_child(
             SafeguardingAlert.id == alert_id, SafeguardingAlert.participant_id == participant_id
         )
     )
+
+
+def alerted_subjects_for_child(
+    session: Session, participant_id: int
+) -> frozenset[tuple[SubjectType, int]]:
+    """Every card and answer of this child that raised an alert (their words stay folded)."""
+    rows = session.execute(
+        select(SafeguardingAlert.subject_type, SafeguardingAlert.subject_id).where(
+            SafeguardingAlert.participant_id == participant_id
+        )
+    )
+    return frozenset((subject_type, subject_id) for subject_type, subject_id in rows)
 
 
 def overdue_count(session: Session, user: StaffUser, now: datetime) -> int:

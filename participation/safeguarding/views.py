@@ -4,29 +4,109 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from participation.access import child_required, public, role_required
 from participation.accounts.models import Role
+from participation.councils.models import AgeBand, Participant
 from participation.councils.services import current_participant
 from participation.db import db, utcnow
-from participation.safeguarding import queries, services
-from participation.safeguarding.forms import AcknowledgeForm, ActionForm, CloseForm, ContactForm
+from participation.safeguarding import help_requests, queries, services
+from participation.safeguarding.forms import (
+    AcknowledgeForm,
+    ActionForm,
+    CloseForm,
+    ContactForm,
+    HelpRequestForm,
+    new_submission_key,
+)
 from participation.safeguarding.models import SafeguardingAlert
 from participation.security import safe_next
+from participation.subjects import SubjectType
 
 bp = Blueprint("safeguarding", __name__)
 
 
+def _read_within() -> str:
+    """How soon a person reads an urgent alert, in words ("1 hour"), from its deadline."""
+    return str(format_timedelta(services.URGENT_RESPONSE, threshold=1, add_direction=False))
+
+
+def _render_help(
+    participant: Participant | None, form: HelpRequestForm | None, status: int = 200, **extra: Any
+) -> tuple[str, int]:
+    band = participant.group.age_band if participant is not None else None
+    return render_template(
+        "safeguarding/help.html",
+        alert=None,
+        form=form,
+        participant=participant,
+        care_leaver=band is AgeBand.CARE_LEAVERS_16_25,
+        read_within=_read_within(),
+        **extra,
+    ), status
+
+
 @bp.get("/help")
 @public
-def help_page() -> str:
-    """Help for any child, any time: Childline, 999, a trusted adult."""
-    return render_template("safeguarding/help.html", alert=None, form=None)
+def help_page() -> tuple[str, int]:
+    """Help for any child, any time: 999, Childline, and "Do you want someone to talk to you?"."""
+    participant = current_participant()
+    form = HelpRequestForm(submission_key=new_submission_key()) if participant else None
+    return _render_help(participant, form)
+
+
+@bp.post("/help")
+@public
+def send_help_request() -> Any:
+    """The child asks for someone to talk to them: one urgent alert, however often they tap."""
+    participant = current_participant()
+    if participant is None:
+        # No group on this phone: we cannot tell which council's lead to ask. Say what to do.
+        return _render_help(None, None, 403, not_joined=True)
+    form = HelpRequestForm()
+    if not form.validate_on_submit():
+        return _render_help(participant, form, 422)
+    result = help_requests.assess_words(form.words.data)  # before the write begins
+    fields = {
+        "words": form.words.data,
+        "reach_by": form.reach_by.data,
+        "phone": form.phone.data,
+        "result": result,
+    }
+    try:
+        try:
+            asked = help_requests.request_help(
+                db.session, participant, submission_key=form.submission_key.data or "", **fields
+            )
+        except help_requests.KeyClash:  # another child's key: a new request, never theirs
+            asked = help_requests.request_help(
+                db.session, participant, submission_key=new_submission_key(), **fields
+            )
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+        form.form_errors.append(
+            _("Not sent yet: we could not reach our computer. Please try again, or call Childline.")
+        )
+        return _render_help(participant, form, 503)
+    return redirect(url_for(".help_sent", request_id=asked.request.id))
+
+
+@bp.get("/help/sent/<int:request_id>")
+@child_required
+def help_sent(request_id: int) -> tuple[str, int]:
+    """We have it: what happens next, and the numbers again."""
+    participant = current_participant()
+    assert participant is not None
+    sent = help_requests.help_request_for_child(db.session, request_id, participant) or abort(404)
+    return _render_help(participant, None, sent=sent)
 
 
 @bp.route("/help/<int:alert_id>", methods=["GET", "POST"])
@@ -39,20 +119,34 @@ def child_help(alert_id: int) -> Any:
     form = ContactForm()
     # Where the child was going (the next survey question, their card): on this site only.
     continue_url = safe_next(request.args.get("next"), url_for("councils.child_home"))
+    shown = {
+        "alert": alert,
+        "participant": participant,
+        "care_leaver": participant.group.age_band is AgeBand.CARE_LEAVERS_16_25,
+        "read_within": _read_within(),
+        "continue_url": continue_url,
+    }
     if form.validate_on_submit():
         services.leave_contact(db.session, alert, form.contact.data or "")
         db.session.commit()
-        return render_template(
-            "safeguarding/help.html",
-            alert=alert,
-            form=None,
-            contact_saved=True,
-            continue_url=continue_url,
-        )
+        return render_template("safeguarding/help.html", form=None, contact_saved=True, **shown)
     status = 422 if request.method == "POST" else 200
-    return render_template(
-        "safeguarding/help.html", alert=alert, form=form, continue_url=continue_url
-    ), status
+    return render_template("safeguarding/help.html", form=form, **shown), status
+
+
+@bp.app_template_global()
+def sent_to_safeguarding(subject_type: str, subject_id: int | None) -> bool:
+    """Did this child's card or answer raise an alert? Then a shared phone hides its words."""
+    if subject_id is None:
+        return False
+    if "alerted_subjects" not in g:
+        participant = current_participant()
+        g.alerted_subjects = (
+            queries.alerted_subjects_for_child(db.session, participant.id)
+            if participant is not None
+            else frozenset()
+        )
+    return (SubjectType(subject_type), subject_id) in g.alerted_subjects
 
 
 @bp.get("/safeguarding/alerts")
