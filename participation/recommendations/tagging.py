@@ -12,12 +12,14 @@ has diminishing returns. A code is suggested when its score reaches the threshol
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 import math
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import yaml
 
@@ -43,6 +45,22 @@ _MAX_SPAN = 40  # longer than any pattern can stretch (words plus gaps)
 _MAX_EVIDENCE = 12  # quotes per suggestion: enough to explain it, short enough to read
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a repeated key (PyYAML keeps the last one silently,
+    which would drop a term without a word)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"repeated key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 @dataclass(frozen=True)
 class TagSuggestion:
     """A suggested recommendation code for one text."""
@@ -57,8 +75,9 @@ class _Term:
     code: str
     pattern: int  # index into the matcher's patterns
     weight: float
-    near: tuple[int, ...]
+    near: tuple[tuple[int, ...], ...]  # every tuple needs one of its patterns nearby
     not_near: tuple[int, ...]
+    window: int | None  # words either side for near/not_near; None: the vocabulary's
 
 
 class Tagger:
@@ -80,7 +99,9 @@ class Tagger:
         for term in terms:
             self._terms_by_pattern.setdefault(term.pattern, []).append(term)
         self._masks = frozenset(masks)
-        self._context_patterns = frozenset(p for t in terms for p in (*t.near, *t.not_near))
+        self._context_patterns = frozenset(
+            p for t in terms for p in (*itertools.chain.from_iterable(t.near), *t.not_near)
+        )
         self.threshold = threshold
         self._window = window
         self.codes: tuple[str, ...] = tuple(codes)
@@ -89,7 +110,7 @@ class Tagger:
     def load(cls, path: Path | None = None) -> Tagger:
         """Read a vocabulary file (default: ``vocabulary.yaml`` beside this module)."""
         with (path or DEFAULT_VOCABULARY).open(encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            data = yaml.load(fh, Loader=_StrictLoader)  # noqa: S506 (a safe loader)
         return cls.from_mapping(data)
 
     @classmethod
@@ -105,13 +126,19 @@ class Tagger:
             raise ValueError("the vocabulary defines no codes")
         for code, spec in codes.items():
             for pattern, value in (spec.get("terms") or {}).items():
-                if isinstance(value, Mapping):
-                    weight = float(value["weight"])
-                    near = tuple(intern(str(p)) for p in value.get("near", []))
-                    not_near = tuple(intern(str(p)) for p in value.get("not_near", []))
-                else:
-                    weight, near, not_near = float(value), (), ()
-                terms.append(_Term(str(code), intern(str(pattern)), weight, near, not_near))
+                # One pattern may carry several readings (a list), each with its own
+                # context: "<carer>" near a school plan, or near school and "asked".
+                for reading in value if isinstance(value, list) else [value]:
+                    if isinstance(reading, Mapping):
+                        weight = float(reading["weight"])
+                        near = _compile_near(reading.get("near", []), intern)
+                        not_near = tuple(intern(str(p)) for p in reading.get("not_near", []))
+                        window = int(reading["window"]) if "window" in reading else None
+                    else:
+                        weight, near, not_near, window = float(reading), (), (), None
+                    terms.append(
+                        _Term(str(code), intern(str(pattern)), weight, near, not_near, window)
+                    )
         matcher = PhraseMatcher(
             patterns,
             groups=data.get("groups") or {},
@@ -134,19 +161,26 @@ class Tagger:
 
     def suggest(self, text: str) -> list[TagSuggestion]:
         """Suggest codes for ``text``, strongest first; ``[]`` when nothing fits."""
-        tokens = tokenise(text)
+        tokens = tokenise(_join_initialisms(text))
         if not tokens:
             return []
         matches = self._matcher.find(tokens)
         masked = [False] * len(tokens)
-        context: dict[int, list[int]] = {}  # context pattern -> sorted start positions
-        ends: dict[tuple[int, int], int] = {}
         for m in matches:
             if m.pattern in self._masks:
                 for i in range(m.start, m.end):
                     masked[i] = True
+        # context pattern -> sorted start positions: every match (what not_near looks for),
+        # and only those clear of a mask (what near looks for: "the school play" is no
+        # evidence that a plan is about school).
+        context: dict[int, list[int]] = {}
+        clean: dict[int, list[int]] = {}
+        ends: dict[tuple[int, int], int] = {}
+        for m in matches:
             if m.pattern in self._context_patterns:
                 context.setdefault(m.pattern, []).append(m.start)
+                if not any(masked[m.start : m.end]):
+                    clean.setdefault(m.pattern, []).append(m.start)
                 ends[m.pattern, m.start] = m.end
 
         # code -> accepted (term, match) pairs
@@ -156,9 +190,10 @@ class Tagger:
             if not terms or any(masked[m.start : m.end]):
                 continue
             for term in terms:
-                if term.near and not self._any_near(term.near, m, context, ends):
+                window = self._window if term.window is None else term.window
+                if not all(self._any_near(alts, m, clean, ends, window) for alts in term.near):
                     continue
-                if term.not_near and self._any_near(term.not_near, m, context, ends):
+                if term.not_near and self._any_near(term.not_near, m, context, ends, window):
                     continue
                 hits.setdefault(term.code, []).append((term, m))
 
@@ -167,12 +202,12 @@ class Tagger:
             kept = _drop_contained(code_hits)
             # A term counts once however often it appears: repetition is not more evidence.
             weights: dict[int, float] = {}
-            for term, _m in kept:
-                weights[term.pattern] = max(weights.get(term.pattern, 0.0), term.weight)
+            for term, _m, weight in kept:
+                weights[term.pattern] = max(weights.get(term.pattern, 0.0), weight)
             score = 1.0 - math.exp(-sum(weights.values()))
             if score + 1e-9 >= self.threshold:
                 evidence = quote_spans(
-                    text, tokens, ((m.start, m.end) for _t, m in kept), _MAX_EVIDENCE
+                    text, tokens, ((m.start, m.end) for _t, m, _w in kept), _MAX_EVIDENCE
                 )
                 suggestions.append(TagSuggestion(code, round(score, 4), evidence))
         suggestions.sort(key=lambda s: (-s.score, s.code))
@@ -184,9 +219,10 @@ class Tagger:
         m: PhraseMatch,
         context: Mapping[int, list[int]],
         ends: Mapping[tuple[int, int], int],
+        window: int,
     ) -> bool:
-        """Whether any of ``patterns`` matched within the window around ``m``."""
-        lo, hi = m.start - self._window, m.end + self._window
+        """Whether any of ``patterns`` matched within ``window`` words around ``m``."""
+        lo, hi = m.start - window, m.end + window
         for p in patterns:
             starts = context.get(p)
             if not starts:
@@ -201,30 +237,63 @@ class Tagger:
         return False
 
 
+_INITIALISM_RE: Final = re.compile(r"(?<![^\W\d_])([^\W\d_])\.(?=[^\W\d_](?![^\W\d_]))")
+
+
+def _join_initialisms(text: str) -> str:
+    """Write "p.e.p" or "I.R.O." as one word ("p'e'p", read as "pep") for tokenising.
+
+    The full stops would otherwise be sentence breaks between single letters. The result
+    has the same length as ``text``, so token offsets still quote the child's own text.
+    """
+    return _INITIALISM_RE.sub(r"\1'", text) if "." in text else text
+
+
+def _compile_near(spec: Sequence[Any], intern: PatternIndex) -> tuple[tuple[int, ...], ...]:
+    """Compile a term's ``near``: a list of patterns (any one of them nearby will do), or a
+    list of such lists, each of which must be satisfied (a concept near two others)."""
+    if not spec:
+        return ()
+    if all(isinstance(p, str) for p in spec):
+        return (tuple(intern(p) for p in spec),)
+    if all(isinstance(p, list) and p and all(isinstance(q, str) for q in p) for p in spec):
+        return tuple(tuple(intern(q) for q in p) for p in spec)
+    raise ValueError(f"near must be a list of patterns or a list of such lists: {spec!r}")
+
+
 def _drop_contained(
     hits: list[tuple[_Term, PhraseMatch]],
-) -> list[tuple[_Term, PhraseMatch]]:
+) -> list[tuple[_Term, PhraseMatch, float]]:
     """Keep the most specific matches: a term inside a longer term's span adds nothing.
 
     "my sw keeps changing" should weigh as that phrase, not also as "my sw" plus
     "keeps changing": the long phrase's weight already accounts for its parts. Two terms
     over exactly the same words ("fill in" and "filling in" after stemming) count once,
-    at the higher weight.
+    at the higher weight. A span weighs at least as much as the strongest term inside it,
+    so a weak phrase ("foster carer") never hides a strong reading of its words ("<carer>"
+    near a school plan). Returns (term, match, weight) for each kept span.
     """
     ordered = sorted(hits, key=lambda h: (-(h[1].end - h[1].start), -h[0].weight))
-    kept: list[tuple[_Term, PhraseMatch]] = []
+    kept: list[tuple[_Term, PhraseMatch, float]] = []
     # Kept spans by start word; spans are short, so a containing span starts at most
     # _MAX_SPAN words before m and this stays linear on very long texts.
-    ends_by_start: dict[int, list[int]] = {}
+    ends_by_start: dict[int, list[tuple[int, int]]] = {}
     for term, m in ordered:
-        inside = any(
-            end >= m.end
-            for start in range(max(0, m.start - _MAX_SPAN), m.start + 1)
-            for end in ends_by_start.get(start, ())
+        container = next(
+            (
+                index
+                for start in range(max(0, m.start - _MAX_SPAN), m.start + 1)
+                for end, index in ends_by_start.get(start, ())
+                if end >= m.end
+            ),
+            None,
         )
-        if not inside:
-            kept.append((term, m))
-            ends_by_start.setdefault(m.start, []).append(m.end)
+        if container is None:
+            ends_by_start.setdefault(m.start, []).append((m.end, len(kept)))
+            kept.append((term, m, term.weight))
+        elif term.weight > kept[container][2]:
+            outer_term, outer_m, _weight = kept[container]
+            kept[container] = (outer_term, outer_m, term.weight)
     return kept
 
 
