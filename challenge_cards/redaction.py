@@ -140,12 +140,59 @@ def redact(text: str, details: list[Detail] | None = None) -> str:
     return "".join(parts)
 
 
-def remaining_hard_details(text: str) -> list[Detail]:
+def remaining_hard_details(text: str, allowed: Iterable[str] = ()) -> list[Detail]:
     """Details in a public text that block publishing.
 
-    Names are left out: they are too fuzzy to block on, so the worker is only warned.
+    Every phone number, email, postcode, address, school and social media name blocks, and
+    so does every name that is surely a person's: one after a cue ("Mrs Patel", "my sw
+    kerry", "a boy called Deshawn"), one holding a known first name ("Sarah Jones", "ask
+    jade"), or a first name with a surname ("Grace Smith"). Other capitalised words that
+    look like names ("Universal Credit", "Participation Team") are highlighted for the
+    worker but do not block. ``allowed`` holds the council's own names (its services, for
+    example "Virtual School" or "Kent Housing"): a detail inside one of them does not block.
     """
-    return [d for d in find_personal_details(text) if d.kind in HARD_KINDS]
+    allowed_spans = _phrase_spans(text, allowed)
+    cued = [(start, end) for start, end, _kind in _cued_names(text)]
+    return [
+        detail
+        for detail in find_personal_details(text)
+        if (detail.kind in HARD_KINDS or _surely_a_person(detail, text, cued))
+        and not any(start <= detail.start and detail.end <= end for start, end in allowed_spans)
+    ]
+
+
+def _surely_a_person(detail: Detail, text: str, cued: list[tuple[int, int]]) -> bool:
+    if detail.kind is not DetailKind.NAME:
+        return False
+    words = [_plain(match.group()) for match in _WORD.finditer(detail.text)]
+    if any(word in _FIRST_NAMES and not _is_common(word) for word in words):
+        return True
+    if len(words) >= 2 and words[0] in _FIRST_NAMES:
+        return True
+    if any(start < detail.end and detail.start < end for start, end in cued):
+        # After "Mrs" or with a capital ("my sw Kerry"); a lowercase word after "my mum
+        # was" is as likely "cancelled" as a name, and is only highlighted.
+        return detail.text[:1].isupper() or _TITLE_BEFORE.search(text, 0, detail.start) is not None
+    return False
+
+
+_TITLE_BEFORE = re.compile(r"\b(?:mr|mrs|ms|mx|dr)\.?[ \t]+$", re.IGNORECASE)
+
+
+def _phrase_spans(text: str, phrases: Iterable[str]) -> list[tuple[int, int]]:
+    """Where each phrase occurs in ``text``, ignoring case (whole phrases, not parts of words)."""
+    lowered = text.lower()
+    spans = []
+    for phrase in {p.strip().lower() for p in phrases if len(p.strip()) >= 2}:
+        start = lowered.find(phrase)
+        while start != -1:
+            end = start + len(phrase)
+            before = lowered[start - 1] if start else " "
+            after = lowered[end] if end < len(lowered) else " "
+            if not before.isalnum() and not after.isalnum():
+                spans.append((start, end))
+            start = lowered.find(phrase, end)
+    return spans
 
 
 def _ordered(details: Iterable[Detail]) -> Iterator[Detail]:

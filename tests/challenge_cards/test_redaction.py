@@ -316,9 +316,59 @@ def test_remaining_hard_details_finds_a_phone_left_in() -> None:
     assert [(d.kind, d.text) for d in remaining_hard_details(public)] == [(PHONE, "07700 900123")]
 
 
-def test_remaining_hard_details_ignores_names_and_clean_text() -> None:
+def test_remaining_hard_details_ignores_placeholders_and_clean_text() -> None:
     assert remaining_hard_details("We want a skate park. Thanks, [name]") == []
-    assert remaining_hard_details("Jade and Tyrese want a skate park") == []
+    for text in CLEAN_CARDS:
+        assert remaining_hard_details(text) == [], text
+
+
+# A person's name blocks publishing: after a cue, with a known first name, or in full.
+BLOCKING_NAMES = [
+    ("Ask Sarah Jones about it", "Sarah Jones"),
+    ("Sarah Jones", "Sarah Jones"),
+    ("Jade and Tyrese want a skate park", "Jade"),
+    ("Jade and Tyrese want a skate park", "Tyrese"),
+    ("Tell Mrs Patel the bus is late", "Patel"),
+    ("tell mrs patel the bus is late", "patel"),
+    ("my sw kerry said no", "kerry"),
+    ("a boy called Deshawn pushed me", "Deshawn"),
+    ("Grace Smith wants a bike", "Grace Smith"),
+    ("ask jade about the bus", "jade"),
+    ("Children want Bob to stop shouting", "Bob"),
+    ("The IRO Mr O'Connor should listen", "O'Connor"),
+]
+
+
+@pytest.mark.parametrize(("text", "name"), BLOCKING_NAMES)
+def test_a_persons_name_blocks_publishing(text: str, name: str) -> None:
+    assert (NAME, name) in [(d.kind, d.text) for d in remaining_hard_details(text)]
+
+
+# Capitalised words that are not people, and the council's own service names, do not block.
+NOT_BLOCKING = [
+    ("Care leavers want help with Universal Credit", ()),
+    ("Children want the Participation Team to visit in the Easter holidays", ()),
+    ("Children want the Hub to open on Saturdays", ()),
+    ("We want Netflix and Wifi in the lounge", ()),
+    ("Young people want a say in who their Personal Adviser is", ()),
+    ("The Leaving Care Team should reply within a week", ()),
+    ("The Virtual School should pay for a tutor", ("Virtual School",)),
+    ("Kent Housing should help care leavers with deposits", ("Kent Housing",)),
+    ("Oakwood Academy should let us use phones", ("Oakwood Academy",)),
+]
+
+
+@pytest.mark.parametrize(("text", "allowed"), NOT_BLOCKING)
+def test_ordinary_capitals_and_service_names_do_not_block(text: str, allowed: tuple) -> None:
+    assert remaining_hard_details(text, allowed) == []
+
+
+def test_an_allowed_name_covers_only_itself() -> None:
+    text = "Oakwood Academy should ask Sarah Jones, 07700 900123"
+    left = [(d.kind, d.text) for d in remaining_hard_details(text, ["Oakwood Academy"])]
+    assert left == [(NAME, "Sarah Jones"), (PHONE, "07700 900123")]
+    # A council name is matched as whole words, never as the start of a longer word.
+    assert remaining_hard_details("Oakwood Academy rules", ["Oak"]) != []
 
 
 @pytest.mark.parametrize(
