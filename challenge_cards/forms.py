@@ -19,6 +19,8 @@ from participation.forms import choices, one_line_filter, sensible_date, strip_f
 
 
 class CardForm(FlaskForm):
+    # Made when the form is first shown and sent back with it: one key, one card.
+    submission_key = HiddenField()
     what_change = TextAreaField(
         _l("What should change?"),
         filters=[strip_filter],
@@ -38,6 +40,8 @@ class GroupCardForm(CardForm):
 
 
 class ReplyForm(FlaskForm):
+    # The card's version when the question was shown: a resent reply is recognised.
+    version = HiddenField()
     what_change = TextAreaField(
         _l("What should change?"),
         filters=[strip_filter],
@@ -52,6 +56,10 @@ class ReplyForm(FlaskForm):
 
 class VersionedForm(FlaskForm):
     version = HiddenField()
+
+
+class HandBackForm(VersionedForm):
+    """The safeguarding lead's button on the alert page (``version`` is the alert's)."""
 
 
 class SendForm(VersionedForm):

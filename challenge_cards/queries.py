@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from challenge_cards.models import CardStatus, ChallengeCard, Service
 from participation.accounts.models import StaffUser
 from participation.councils.models import Participant
+from participation.safeguarding.models import AlertStatus, SafeguardingAlert
+from participation.subjects import SubjectType
 
 PAGE_SIZE = 25
 
@@ -23,6 +26,46 @@ class Page:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // PAGE_SIZE))
+
+
+def held_for_safeguarding() -> ColumnElement[bool]:
+    """True for a card the safeguarding lead holds: an alert on it is open and not handed back.
+
+    Such a card is never sent to a service, published, or shown outside the moderation
+    pages until the lead hands it back or a worker makes it private. Every read that shows
+    a card's public words to anyone but its worker filters on ``~held_for_safeguarding()``.
+    """
+    return exists().where(
+        SafeguardingAlert.subject_type == SubjectType.CHALLENGE_CARD,
+        SafeguardingAlert.subject_id == ChallengeCard.id,
+        SafeguardingAlert.council_id == ChallengeCard.council_id,
+        SafeguardingAlert.status != AlertStatus.CLOSED,
+        SafeguardingAlert.card_cleared_at.is_(None),
+    )
+
+
+def is_held(session: Session, card: ChallengeCard) -> bool:
+    """Whether the safeguarding lead holds this card (read from the database, not cached)."""
+    return bool(session.scalar(select(held_for_safeguarding()).where(ChallengeCard.id == card.id)))
+
+
+def held_ids(session: Session, card_ids: Iterable[int]) -> set[int]:
+    """Which of these cards the safeguarding lead holds (for the moderation queue's marks)."""
+    wanted = list(card_ids)
+    if not wanted:
+        return set()
+    return set(
+        session.scalars(
+            select(ChallengeCard.id).where(ChallengeCard.id.in_(wanted), held_for_safeguarding())
+        )
+    )
+
+
+def card_for_submission(session: Session, submission_key: str) -> ChallengeCard | None:
+    """The card a form with this key already raised, if any."""
+    return session.scalar(
+        select(ChallengeCard).where(ChallengeCard.submission_key == submission_key)
+    )
 
 
 def moderation_queue(
@@ -69,12 +112,15 @@ def card_for_staff(session: Session, card_id: int, user: StaffUser) -> Challenge
 
 
 def cards_for_responder(session: Session, user: StaffUser) -> list[ChallengeCard]:
-    """Cards sent to this responder, soonest due first."""
+    """Cards sent to this responder, soonest due first (never one the safeguarding lead holds)."""
     return list(
         session.scalars(
             select(ChallengeCard)
             .where(
-                ChallengeCard.council_id == user.council_id, ChallengeCard.responder_id == user.id
+                ChallengeCard.council_id == user.council_id,
+                ChallengeCard.responder_id == user.id,
+                ChallengeCard.about_me.is_(False),
+                ~held_for_safeguarding(),
             )
             .order_by(ChallengeCard.status, ChallengeCard.due_at)
         )
@@ -87,6 +133,8 @@ def card_for_responder(session: Session, card_id: int, user: StaffUser) -> Chall
             ChallengeCard.id == card_id,
             ChallengeCard.council_id == user.council_id,
             ChallengeCard.responder_id == user.id,
+            ChallengeCard.about_me.is_(False),
+            ~held_for_safeguarding(),
         )
     )
 
@@ -112,7 +160,11 @@ def card_for_child(
 
 
 def board(session: Session, council_id: int) -> list[ChallengeCard]:
-    """You said, we did: the council's published cards, newest answer first."""
+    """You said, we did: the council's published cards, newest answer first.
+
+    The panel's overview, pack and exports read their highlights from here too, so a card
+    the safeguarding lead holds is missing from all of them at once.
+    """
     return list(
         session.scalars(
             select(ChallengeCard)
@@ -121,6 +173,7 @@ def board(session: Session, council_id: int) -> list[ChallengeCard]:
                 ChallengeCard.about_me.is_(False),
                 ChallengeCard.public_text.is_not(None),
                 ChallengeCard.status.in_([CardStatus.RESPONDED, CardStatus.CLOSED]),
+                ~held_for_safeguarding(),
             )
             .order_by(ChallengeCard.answer_published_at.desc())
             .limit(200)

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from flask import current_app, has_app_context, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from challenge_cards.models import (
@@ -22,15 +23,21 @@ from challenge_cards.models import (
     ChildFeedback,
     Service,
 )
-from challenge_cards.redaction import remaining_hard_details
-from participation import outbox
+from challenge_cards.queries import card_for_submission, is_held
+from challenge_cards.redaction import DetailKind, remaining_hard_details
+from participation import audit, outbox
 from participation.accounts.models import Role, StaffRole, StaffUser
-from participation.councils.models import Group, Participant
+from participation.councils.models import Council, Group, Participant
 from participation.db import utcnow
 from participation.recommendations import services as tagging
 from participation.recommendations.tagging import TagSuggestion
 from participation.safeguarding import services as safeguarding
-from participation.safeguarding.models import SafeguardingAlert
+from participation.safeguarding.models import (
+    ActionKind,
+    AlertAction,
+    AlertStatus,
+    SafeguardingAlert,
+)
 from participation.safeguarding.triage import TriageResult, triage
 from participation.subjects import SubjectType
 from participation.workdays import add_working_days
@@ -40,8 +47,24 @@ MAX_TEXT = 2000
 WORKER = Role.PARTICIPATION_WORKER
 
 
+HELD = (
+    "Held: the safeguarding lead is looking at this card. It cannot be sent or published "
+    "until the lead hands it back to moderation, or you make it private."
+)
+
+
 class CardError(ValueError):
     """A step that cannot be taken now; the message is safe to show."""
+
+
+class SubmissionKeyUsed(CardError):
+    """A form's key that already raised someone else's card: the form must be sent afresh."""
+
+
+def _refuse_if_held(session: Session, card: ChallengeCard) -> None:
+    """Nothing of a card the safeguarding lead holds goes further than its worker."""
+    if is_held(session, card):
+        raise CardError(HELD)
 
 
 @dataclass(frozen=True)
@@ -156,10 +179,20 @@ def raise_card(
     about_me: bool,
     participant: Participant | None = None,
     by: StaffUser | None = None,
+    submission_key: str | None = None,
 ) -> tuple[ChallengeCard, SafeguardingAlert | None]:
-    """A child (or a worker for a group meeting) raises a card."""
+    """A child (or a worker for a group meeting) raises a card.
+
+    ``submission_key`` comes from the form: a double tap, a resend or two requests at once
+    with one key make one card (and so one alert and one email); the later requests get the
+    card the first one made. A key used by someone else is refused.
+    """
     if service is not None and service.council_id != group.council_id:
         raise CardError("That service belongs to another council.")
+    if submission_key:
+        existing = card_for_submission(session, submission_key)
+        if existing is not None:
+            return _same_sender(session, existing, participant, by)
     card = ChallengeCard(
         council_id=group.council_id,
         group_id=group.id,
@@ -170,9 +203,19 @@ def raise_card(
         why_matters=prepared.why_matters,
         about_me=about_me,
         status=CardStatus.PRIVATE if about_me else CardStatus.NEW,
+        submission_key=submission_key or None,
     )
-    session.add(card)
-    session.flush()
+    try:
+        # A savepoint: if another request with this key got there first, only this insert
+        # is undone and the request carries on with the card that one made.
+        with session.begin_nested():
+            session.add(card)
+            session.flush()
+    except IntegrityError:
+        existing = card_for_submission(session, submission_key) if submission_key else None
+        if existing is None:
+            raise
+        return _same_sender(session, existing, participant, by)
     _event(session, card, CardEventKind.RAISED, by=by, by_child=participant is not None)
     if about_me:
         _event(
@@ -182,6 +225,31 @@ def raise_card(
             note="About the child: a worker follows it up.",
         )
     alert = _classify(session, card, prepared, participant)
+    return card, alert
+
+
+def _same_sender(
+    session: Session,
+    card: ChallengeCard,
+    participant: Participant | None,
+    by: StaffUser | None,
+) -> tuple[ChallengeCard, SafeguardingAlert | None]:
+    """The card an earlier request with the same key made, if this is the same sender."""
+    same = (participant is not None and card.participant_id == participant.id and by is None) or (
+        by is not None and card.raised_by_id == by.id and participant is None
+    )
+    if not same:
+        raise SubmissionKeyUsed("That form was already used. Please send your card again.")
+    alert = session.scalar(
+        select(SafeguardingAlert)
+        .where(
+            SafeguardingAlert.subject_type == SubjectType.CHALLENGE_CARD,
+            SafeguardingAlert.subject_id == card.id,
+            SafeguardingAlert.council_id == card.council_id,
+        )
+        .order_by(SafeguardingAlert.id.desc())
+        .limit(1)
+    )
     return card, alert
 
 
@@ -282,13 +350,20 @@ def send_to_service(
     _require(by, card, WORKER)
     if card.about_me:
         raise CardError("A card about one child is never sent on or published.")
+    _refuse_if_held(session, card)
     public_text = _clean(public_text)
     if not public_text:
         raise CardError("Write the public text of the card.")
-    left = remaining_hard_details(public_text)
+    left = remaining_hard_details(public_text, allowed=_council_names(session, card.council_id))
     if left:
-        found = ", ".join(sorted({d.text for d in left}))
-        raise CardError(f"The public text still has personal details: {found}. Remove them first.")
+        found = "; ".join(
+            f"“{text}” ({kind})"
+            for text, kind in sorted({(d.text, _KIND_WORDS[d.kind]) for d in left})
+        )
+        raise CardError(
+            f"The public text still has personal details: {found}. "
+            "Take them out (or write [name]) before sending."
+        )
     if service.council_id != card.council_id or responder.council_id != card.council_id:
         raise CardError("Choose a service and responder of this council.")
     if not responder.active or not responder.has_role(Role.SERVICE_RESPONDER):
@@ -325,6 +400,24 @@ def send_to_service(
     )
 
 
+_KIND_WORDS = {
+    DetailKind.NAME: "a person's name",
+    DetailKind.PHONE: "a phone number",
+    DetailKind.EMAIL: "an email address",
+    DetailKind.POSTCODE: "a postcode",
+    DetailKind.ADDRESS: "an address",
+    DetailKind.SCHOOL: "a school",
+    DetailKind.SOCIAL: "a social media name",
+}
+
+
+def _council_names(session: Session, council_id: int) -> list[str]:
+    """The council's own names, which a public text may use: its name and its services'."""
+    services = session.scalars(select(Service.name).where(Service.council_id == council_id))
+    council = session.get(Council, council_id)
+    return [*services, *([council.name] if council else [])]
+
+
 def answer(
     session: Session, card: ChallengeCard, kind: AnswerKind, text: str, by: StaffUser
 ) -> None:
@@ -353,6 +446,7 @@ def answer(
 def approve_answer(session: Session, card: ChallengeCard, by: StaffUser) -> None:
     """Children can now see the answer."""
     _require(by, card, WORKER)
+    _refuse_if_held(session, card)
     card.answer_published_at = utcnow()
     _move(
         session,
@@ -387,12 +481,77 @@ def close(session: Session, card: ChallengeCard, what_changed: str, by: StaffUse
         by.council_id == card.council_id and (by.has_role(WORKER) or card.responder_id == by.id)
     ):
         raise CardError("You cannot take this step on this card.")
+    _refuse_if_held(session, card)
     what_changed = _clean(what_changed)
     if not what_changed:
         raise CardError("Write what changed.")
     card.what_changed = what_changed
     card.closed_at = utcnow()
     _move(session, card, CardEventKind.CLOSED, {CardStatus.RESPONDED}, CardStatus.CLOSED, by=by)
+
+
+def make_private(session: Session, card: ChallengeCard, by: StaffUser) -> None:
+    """The card is about the child's own life: a worker follows it up and it is never published.
+
+    This is also how a worker takes a card the safeguarding lead holds out of moderation
+    without waiting for the lead: a private card can never be sent on or published.
+    """
+    _require(by, card, WORKER)
+    card.about_me = True
+    card.public_text = None
+    _move(
+        session,
+        card,
+        CardEventKind.ROUTED_PRIVATELY,
+        {CardStatus.NEW, CardStatus.RETURNED},
+        CardStatus.PRIVATE,
+        by=by,
+        note="Made private by a worker: about the child, never published.",
+    )
+
+
+HANDED_BACK_NOTE = "Safe to go on as a card: handed back to moderation."
+
+
+def hand_back_to_moderation(session: Session, alert: SafeguardingAlert, by: StaffUser) -> None:
+    """The safeguarding lead says the card these words came from may go on as a card.
+
+    The alert stays open for the lead's own work; only the hold on the card is lifted. The
+    worker still writes the public text, and a reply that raises a new alert holds it again.
+    """
+    if by.council_id != alert.council_id or not by.has_role(Role.SAFEGUARDING_LEAD):
+        raise CardError("Only the safeguarding lead can hand a card back.")
+    if alert.subject_type is not SubjectType.CHALLENGE_CARD:
+        raise CardError("This alert did not come from a challenge card.")
+    if alert.card_cleared_at is not None:
+        raise CardError("The card was already handed back to moderation.")
+    if alert.status is AlertStatus.CLOSED:
+        raise CardError("This alert is closed: it no longer holds the card.")
+    if alert.status is AlertStatus.NEW:
+        safeguarding.acknowledge(session, alert, by)
+    now = utcnow()
+    alert.card_cleared_at = now
+    alert.card_cleared_by_id = by.id
+    alert.actions.append(
+        AlertAction(
+            council_id=alert.council_id,
+            by_id=by.id,
+            kind=ActionKind.CARD_HANDED_BACK,
+            note=HANDED_BACK_NOTE,
+            created_at=now,
+        )
+    )
+    if alert.first_action_at is None:
+        alert.first_action_at = now
+    session.flush()
+    audit.record(
+        session,
+        audit.AuditAction.CARD_HANDED_BACK,
+        actor=by,
+        target_type="safeguarding_alert",
+        target_id=alert.id,
+        detail={"card_id": alert.subject_id},
+    )
 
 
 def follow_up_privately(session: Session, card: ChallengeCard, note: str, by: StaffUser) -> None:
@@ -468,6 +627,7 @@ def _workers(session: Session, council_id: int) -> list[str]:
             )
         )
     )
+
 
 
 def _link(endpoint: str, card: ChallengeCard) -> str:

@@ -35,6 +35,7 @@ class AuditAction(enum.Enum):
     ROUND_PURGED = "round_purged"  # by `flask retention purge`
     API_TOKEN_CREATED = "api_token_created"  # noqa: S105 (an action's name, not a secret)
     API_TOKEN_REVOKED = "api_token_revoked"  # noqa: S105
+    CARD_HANDED_BACK = "card_handed_back"  # the safeguarding lead: safe to go on as a card
 
 
 class AuditEvent(Base):

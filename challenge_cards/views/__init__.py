@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from challenge_cards.views import admin, children, responders, workers
+from challenge_cards.views import admin, children, leads, responders, workers
 from challenge_cards.views._common import bp
 from challenge_cards.views.children import child_home_section
 
@@ -20,4 +20,4 @@ def register(app: Any) -> None:
     app.cli.add_command(cards_cli)
 
 
-__all__ = ["admin", "bp", "children", "register", "responders", "workers"]
+__all__ = ["admin", "bp", "children", "leads", "register", "responders", "workers"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -39,6 +41,26 @@ def _chosen_service(council_id: int, value: str | None) -> Service | None:
     service_id = parse_row_id(value)
     found = db.session.get(Service, service_id) if service_id is not None else None
     return found if found is not None and found.council_id == council_id else None
+
+
+_SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def new_submission_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def submission_key(form: Any) -> str:
+    """The key the form was given when first shown; a new one if it has none or a bad one.
+
+    The key rides in a hidden field through validation errors and the "not sent yet" page,
+    so that however often the child taps "send", one card is raised.
+    """
+    value = form.submission_key.data or ""
+    if not _SUBMISSION_KEY.fullmatch(value):
+        value = new_submission_key()
+        form.submission_key.data = value
+    return value
 
 
 def _after_raise(alert: SafeguardingAlert | None, next_url: str) -> Response:

@@ -7,11 +7,19 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
 from challenge_cards import queries, services
 from challenge_cards.forms import CardForm, FeedbackForm, ReplyForm
-from challenge_cards.models import CardStatus, ChildFeedback
-from challenge_cards.views._common import _after_raise, _chosen_service, _service_choices, bp
+from challenge_cards.models import CardEventKind, CardStatus, ChallengeCard, ChildFeedback
+from challenge_cards.views._common import (
+    _after_raise,
+    _chosen_service,
+    _service_choices,
+    bp,
+    new_submission_key,
+    submission_key,
+)
 from participation.access import child_required
 from participation.councils.services import current_participant
 from participation.db import db
@@ -32,6 +40,7 @@ def new_card() -> Any:
     assert participant is not None
     form = CardForm()
     form.service.choices = _service_choices(participant.council_id)
+    key = submission_key(form)
     if form.validate_on_submit():
         try:
             prepared = services.prepare(form.what_change.data, form.why_matters.data)
@@ -42,10 +51,13 @@ def new_card() -> Any:
                 service=_chosen_service(participant.council_id, form.service.data),
                 about_me=bool(form.about_me.data),
                 participant=participant,
+                submission_key=key,
             )
             db.session.commit()
         except services.CardError as error:
             db.session.rollback()
+            if isinstance(error, services.SubmissionKeyUsed):
+                form.submission_key.data = new_submission_key()
             form.what_change.errors = [str(error)]
         except OperationalError:
             db.session.rollback()
@@ -78,7 +90,7 @@ def my_card(card_id: int) -> str:
     assert participant is not None
     card = queries.card_for_child(db.session, card_id, participant) or abort(404)
     reply_form = (
-        ReplyForm(what_change=card.what_change, why_matters="")
+        ReplyForm(version=card.version, what_change=card.what_change, why_matters="")
         if card.status is CardStatus.RETURNED
         else None
     )
@@ -90,15 +102,41 @@ def my_card(card_id: int) -> str:
     )
 
 
+def _child_replied(card: ChallengeCard) -> bool:
+    """The card has left "we have a question for you" through the child's own reply."""
+    replies = [e for e in card.events if e.kind is CardEventKind.REPLIED]
+    return card.status is not CardStatus.RETURNED and bool(replies) and replies[-1].by_child
+
+
 @bp.post("/cards/mine/<int:card_id>/reply")
 @child_required
 def child_reply(card_id: int) -> Any:
-    """The child answers the worker's question; the card goes back in."""
+    """The child answers the worker's question; the card goes back in.
+
+    A double tap or a resend of the same answer is taken once: one reply, and at most one
+    alert. The form carries the card's version from when the question was shown.
+    """
     participant = current_participant()
     assert participant is not None
     card = queries.card_for_child(db.session, card_id, participant) or abort(404)
     form = ReplyForm()
+    thanks = _("Thank you. We have your answer.")
     if form.validate_on_submit():
+        sent_version = form.version.data or ""
+        if _child_replied(card) and sent_version != str(card.version):
+            flash(thanks, "success")
+            return redirect(url_for(".my_card", card_id=card.id))
+        if sent_version and sent_version != str(card.version):
+            form.version.data = str(card.version)
+            form.form_errors.append(
+                _("This card changed while you had it open. Read the question again, then send.")
+            )
+            return render_template(
+                "challenge_cards/my_card.html",
+                card=card,
+                reply_form=form,
+                feedback_form=FeedbackForm(),
+            ), 409
         try:
             prepared = services.prepare(form.what_change.data, form.why_matters.data)
             alert = services.reply(db.session, card, prepared, participant=participant)
@@ -106,8 +144,15 @@ def child_reply(card_id: int) -> Any:
         except services.CardError as error:
             db.session.rollback()
             form.what_change.errors = [str(error)]
+        except StaleDataError:
+            # Another request changed the card at the same moment (a double tap, most often).
+            db.session.rollback()
+            again = queries.card_for_child(db.session, card_id, participant) or abort(404)
+            if _child_replied(again):
+                flash(thanks, "success")
+            return redirect(url_for(".my_card", card_id=card_id))
         else:
-            flash(_("Thank you. We have your answer."), "success")
+            flash(thanks, "success")
             return _after_raise(alert, url_for(".my_card", card_id=card.id))
     return render_template(
         "challenge_cards/my_card.html", card=card, reply_form=form, feedback_form=FeedbackForm()

@@ -20,7 +20,7 @@ from challenge_cards.forms import (
     VersionedForm,
 )
 from challenge_cards.models import CardStatus, ChallengeCard
-from challenge_cards.redaction import find_personal_details, highlight, redact
+from challenge_cards.redaction import find_personal_details, highlight
 from challenge_cards.views._common import (
     MAX_PAGE,
     WORKER,
@@ -30,6 +30,8 @@ from challenge_cards.views._common import (
     _run_step,
     _service_choices,
     bp,
+    new_submission_key,
+    submission_key,
 )
 from participation import audit
 from participation.access import role_required
@@ -61,6 +63,7 @@ def queue() -> str:
     return render_template(
         "challenge_cards/queue.html",
         page=page,
+        held=queries.held_ids(db.session, [c.id for c in page.cards]),
         status=status_value,
         statuses=list(CardStatus),
         groups=groups_for_staff(db.session, current_user),
@@ -77,6 +80,7 @@ def staff_new_card() -> Any:
     groups = groups_for_staff(db.session, current_user)
     form.group.choices = choices([(str(g.id), g.name) for g in groups])
     form.service.choices = _service_choices(current_user.council_id)
+    key = submission_key(form)
     if form.validate_on_submit():
         group = next(g for g in groups if str(g.id) == form.group.data)
         try:
@@ -88,10 +92,13 @@ def staff_new_card() -> Any:
                 service=_chosen_service(current_user.council_id, form.service.data),
                 about_me=bool(form.about_me.data),
                 by=current_user._get_current_object(),
+                submission_key=key,
             )
             db.session.commit()
         except services.CardError as error:
             db.session.rollback()
+            if isinstance(error, services.SubmissionKeyUsed):
+                form.submission_key.data = new_submission_key()
             form.what_change.errors = [str(error)]
         else:
             flash(_("Card #%(id)s raised.", id=card.id), "success")
@@ -102,7 +109,11 @@ def staff_new_card() -> Any:
 
 
 def _card_page(card: ChallengeCard, status: int = 200, **forms: Any) -> tuple[str, int]:
-    """The worker's view of one card: the child's words with personal details marked."""
+    """The worker's view of one card: the child's words with personal details marked.
+
+    The public text starts empty: the worker writes it, in their own words, and it is never
+    filled in from what the child wrote (which may be a disclosure).
+    """
     audit.free_text_viewed(
         db.session, current_user._get_current_object(), "challenge_card", card.id
     )
@@ -111,7 +122,7 @@ def _card_page(card: ChallengeCard, status: int = 200, **forms: Any) -> tuple[st
     details = find_personal_details(words)
     send_form = forms.pop("send_form", None) or SendForm(
         version=card.version,
-        public_text=card.public_text or redact(card.what_change),
+        public_text=card.public_text or "",
         service=str(card.service_id or ""),
     )
     send_form.service.choices = choices(
@@ -125,6 +136,7 @@ def _card_page(card: ChallengeCard, status: int = 200, **forms: Any) -> tuple[st
         "merge_form": MergeForm(version=card.version),
         "close_form": CloseForm(version=card.version),
         "approve_form": VersionedForm(version=card.version),
+        "private_form": VersionedForm(version=card.version),
         "confirm": ConfirmForm(),
     }
     defaults.update(forms)
@@ -143,6 +155,7 @@ def _card_page(card: ChallengeCard, status: int = 200, **forms: Any) -> tuple[st
         tags=tagging.tags_for(db.session, SubjectType.CHALLENGE_CARD, card.id, card.council_id),
         recommendations=active_recommendations(db.session),
         alerts=alerts,
+        held=queries.is_held(db.session, card),
         now=utcnow(),
         **defaults,
     ), status
@@ -240,6 +253,20 @@ def merge(card_id: int) -> Any:
         services.merge(db.session, card, into, _me())
 
     return _step(card_id, form, "merge_form", change, _("Cards joined."))
+
+
+@bp.post("/staff/cards/<int:card_id>/private")
+@role_required(WORKER)
+def make_private(card_id: int) -> Any:
+    """About the child's own life: a worker follows it up, and it is never published."""
+    form = VersionedForm()
+    return _step(
+        card_id,
+        form,
+        "private_form",
+        lambda c: services.make_private(db.session, c, _me()),
+        _("The card is private now: follow it up with the child."),
+    )
 
 
 @bp.post("/staff/cards/<int:card_id>/follow-up")
