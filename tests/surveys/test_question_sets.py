@@ -79,7 +79,8 @@ EXPECTED_KEYS = {
     | {
         "home_settled", "nowhere_to_stay_16_17", "help_16_17", "pathway_plan_have",
         "pathway_plan_helped", "pa_contact", "worker_changes", "money_enough", "know_grants",
-        "ete_help", "adults_listen", "know_challenge_cards", "too_many_forms", "came_alone",
+        "ete_help", "safe_tonight", "adults_listen", "know_challenge_cards", "too_many_forms",
+        "came_alone",
         "interpreter_when_needed", "immigration_help", "english_lessons",
         "change_one_thing", "anything_else",
     },
@@ -89,7 +90,8 @@ QUESTION_COUNT = {
     "ages-4-7": (8, 11),
     "ages-8-11": (14, 18),
     "ages-11-17": (18, 24),
-    "care-leavers-16-25": (18, 24),
+    # 25: "somewhere safe to sleep tonight?" is asked only of those without a settled home.
+    "care-leavers-16-25": (18, 25),
 }
 MAX_MEAN_GRADE = {"ages-4-7": 2.5, "ages-8-11": 4.0, "ages-11-17": 6.0, "care-leavers-16-25": 7.0}
 MAX_GRADE_ABOVE_MEAN = 3.0
@@ -104,6 +106,7 @@ MAX_QUESTION_WORDS = {"ages-4-7": 12, "ages-8-11": 20, "ages-11-17": 20, "care-l
 SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 QUESTION_FIELDS = {
     "key", "kind", "text", "hint", "choices", "favourable", "recommendations", "show_if",
+    "risk",
 }  # fmt: skip
 CHOICE_FIELDS = {"value", "label", "emoji"}
 # Answers that say a question does not fit the child ("I don't go to school"): normal
@@ -143,6 +146,13 @@ def translated_texts(key: str) -> Iterator[tuple[str, Any]]:
             yield f"{q['key']}.hint", q["hint"]
         for choice in q.get("choices", []):
             yield f"{q['key']}.{choice['value']}", choice["label"]
+    help_step = qset.get("help_step", {})
+    for name, texts in help_step.items():
+        if name == "phones":
+            for phone in texts:
+                yield f"help_step.phone {phone['number']}", phone["text"]
+        elif name != "pictures":
+            yield f"help_step.{name}", texts
 
 
 def english_items(key: str) -> list[str]:
@@ -303,3 +313,103 @@ def test_english_questions_are_short(key, offline_textstat):
     for q in questions(key):
         words = offline_textstat.lexicon_count(q["text"]["en"])
         assert words <= MAX_QUESTION_WORDS[key], q["text"]["en"]
+
+
+# Risk answers and the help step after them ------------------------------------------------
+
+# What each welcome must promise, word for word: it is what the risk marks make true.
+WELCOME_PROMISES = {
+    "ages-4-7": [
+        "If you say you do not feel safe, we will ask you this:",
+        "“Would you like someone to talk to you?”",
+        "We ask this too if you have no grown-up to talk to.",
+        "If you say yes, a grown-up who keeps children safe will be told.",
+    ],
+    "ages-8-11": [
+        "If you tell us you do not feel safe, we will ask if you want someone to talk to you.",
+        "We also ask if you tell us there is no adult you can talk to.",
+        "If you say yes, a person who keeps children safe will be told.",
+    ],
+    "ages-11-17": [
+        "If you tell us you do not feel safe, we will ask if you want someone to talk to you.",
+        "We also ask if you tell us there is no adult you trust to talk to.",
+        "If you say yes, a person who keeps young people safe will be told.",
+    ],
+    "care-leavers-16-25": [
+        "If you tell us you do not feel safe, we will ask if you want someone to talk to you.",
+        "We also ask if you tell us there is no one you trust to talk to.",
+        "If you say yes, a person who keeps young people safe will be told.",
+        "If you tell us you have nowhere safe to sleep tonight, that person is told straight away.",
+    ],
+}
+MAX_HELP_STEP_WORDS = {"ages-4-7": 60, "ages-8-11": 90, "ages-11-17": 90, "care-leavers-16-25": 110}
+
+
+def risk_marks(key: str) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (q["key"], value): mark
+        for q in questions(key)
+        for value, mark in (q.get("risk") or {}).items()
+    }
+
+
+def help_step_items(key: str) -> list[str]:
+    """The English sentences of the help step after a risk answer."""
+    help_step = load_set(key)["help_step"]
+    names = ("title", "lead", "ask", "ask_hint", "told", "alerted", "carry_on")
+    return [help_step[n]["en"] for n in names if n in help_step] + [
+        phone["text"]["en"].format(number=phone["number"]) for phone in help_step["phones"]
+    ]
+
+
+@pytest.mark.parametrize("key", SET_KEYS)
+def test_every_band_marks_not_feeling_safe_where_you_live_as_a_risk(key):
+    marks = risk_marks(key)
+    feel_safe = next(q for q in questions(key) if q["key"] == "feel_safe")
+    assert feel_safe["text"]["en"] == "Do you feel safe where you live?"
+    assert marks[("feel_safe", "no")]["strength"] in {"offer_help", "alert"}
+    assert marks[("feel_safe", "no")]["reason"] == "unsafe_at_home"
+    assert marks[("trusted_adult", "no")]["reason"] == "no_trusted_adult"
+    for question, value in marks:
+        gate = next(q for q in questions(key) if q["key"] == question)
+        assert value not in gate["favourable"], (question, value)
+
+
+def test_nowhere_safe_to_sleep_tonight_tells_the_lead_at_once():
+    mark = risk_marks("care-leavers-16-25")[("safe_tonight", "no")]
+    assert mark == {"strength": "alert", "reason": "nowhere_safe_tonight", "level": "urgent"}
+
+
+@pytest.mark.parametrize("key", SET_KEYS)
+def test_the_welcome_says_exactly_what_a_risk_answer_does(key):
+    welcome = load_set(key)["welcome"]["en"]
+    for line in WELCOME_PROMISES[key]:
+        assert line in welcome
+    strengths = {mark["strength"] for mark in risk_marks(key).values()}
+    # A promise to tell someone at once is made only where an answer does so, and kept.
+    assert ("alert" in strengths) == any("straight away" in line for line in welcome)
+    assert not any("we will tell someone who can help" in line for line in welcome)
+
+
+@pytest.mark.parametrize("key", SET_KEYS)
+def test_the_help_step_is_short_and_plain_at_the_reading_age_of_the_band(key, offline_textstat):
+    items = help_step_items(key)
+    grades = [offline_textstat.flesch_kincaid_grade(text) for text in items]
+    assert statistics.mean(grades) <= MAX_MEAN_GRADE[key]
+    assert max(grades) <= MAX_MEAN_GRADE[key] + MAX_GRADE_ABOVE_MEAN
+    assert sum(offline_textstat.lexicon_count(text) for text in items) <= MAX_HELP_STEP_WORDS[key]
+    help_step = load_set(key)["help_step"]
+    assert help_step["ask"]["en"] == "Would you like someone to talk to you?"
+    assert (help_step["yes"]["en"], help_step["not_now"]["en"]) == ("Yes", "Not now")
+    numbers = {phone["number"] for phone in help_step["phones"]}
+    assert {"999", "0800 1111"} <= numbers
+
+
+def test_the_youngest_help_step_is_pictures_and_few_words():
+    help_step = load_set("ages-4-7")["help_step"]
+    for name in ("title", "yes", "not_now", "told"):
+        picture = help_step["pictures"][name]
+        assert picture.strip() and not re.search(r"[A-Za-z0-9]", picture), name
+    assert all(phone.get("emoji") for phone in help_step["phones"])
+    for name in ("title", "lead", "ask", "ask_hint", "told"):
+        assert len(help_step[name]["en"].split()) <= 13, name
