@@ -6,7 +6,7 @@ pages; a round where this child has no answers (another child's, another group's
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
@@ -29,6 +29,7 @@ class ShownAnswer:
     question: str
     answer: str
     emoji: str | None = None
+    answer_id: int | None = None  # the page folds an answer that raised an alert
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def _shown(response: Response) -> ShownResponse:
         title=question_set.local(question_set.title, lang),
         sent=response.submitted_at is not None,
         answers=[
-            _shown_answer(question_set, q, given[q.key], lang)
+            replace(_shown_answer(question_set, q, given[q.key], lang), answer_id=given[q.key].id)
             for q in question_set.questions  # in position order
             if q.key in given
         ],
