@@ -254,10 +254,10 @@ def _compile_near(spec: Sequence[Any], intern: PatternIndex) -> tuple[tuple[int,
     list of such lists, each of which must be satisfied (a concept near two others)."""
     if not spec:
         return ()
-    if all(isinstance(p, str) for p in spec):
-        return (tuple(intern(p) for p in spec),)
-    if all(isinstance(p, list) and p and all(isinstance(q, str) for q in p) for p in spec):
-        return tuple(tuple(intern(q) for q in p) for p in spec)
+    if not any(isinstance(p, list) for p in spec):
+        return (tuple(intern(str(p)) for p in spec),)  # str(): YAML reads 16 as a number
+    if all(isinstance(p, list) and p and not any(isinstance(q, list) for q in p) for p in spec):
+        return tuple(tuple(intern(str(q)) for q in p) for p in spec)
     raise ValueError(f"near must be a list of patterns or a list of such lists: {spec!r}")
 
 
