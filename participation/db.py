@@ -117,7 +117,7 @@ class Database:
         finally:
             self._registry.remove()
             self._factory.configure(
-                bind=self.engine, join_transaction_mode="conservative_savepoint"
+                bind=self.engine, join_transaction_mode="conditional_savepoint"
             )
 
 
