@@ -49,6 +49,7 @@ def main() -> None:
             "SESSION_COOKIE_SECURE": False,
             "SECRET_KEY": "bench" * 8,
             "RATELIMIT_ENABLED": False,
+            "PUBLIC_BASE_URL": "http://localhost",
         }
     )
     with app.app_context():

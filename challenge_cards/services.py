@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app, has_app_context, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from challenge_cards import emails
 from challenge_cards.models import (
     AnswerKind,
     CardEvent,
@@ -25,7 +25,7 @@ from challenge_cards.models import (
 )
 from challenge_cards.queries import card_for_submission, is_held
 from challenge_cards.redaction import DetailKind, remaining_hard_details
-from participation import audit, outbox
+from participation import audit
 from participation.accounts.models import Role, StaffRole, StaffUser
 from participation.councils.models import Council, Group, Participant
 from participation.db import utcnow
@@ -386,18 +386,7 @@ def send_to_service(
         by=by,
         note=f"To {service.name}, reply by {due:%d %B %Y}",
     )
-    outbox.enqueue(
-        session,
-        to=responder.email,
-        subject=f"Challenge card #{card.id} for {service.name}: please reply by {due:%d %B %Y}",
-        body=(
-            f"Children and young people have sent {service.name} a challenge card:\n\n"
-            f"{public_text}\n\nPlease answer by {due:%d %B %Y}: "
-            f"{_link('challenge_cards.respond', card)}"
-        ),
-        council_id=card.council_id,
-        idempotency_key=f"card-{card.id}-sent-{card.version}",
-    )
+    emails.card_sent(session, card, to=responder.email, service_name=service.name, due=due)
 
 
 _KIND_WORDS = {
@@ -432,15 +421,7 @@ def answer(
     card.answered_at = utcnow()
     _move(session, card, CardEventKind.ANSWERED, {CardStatus.SENT}, CardStatus.ANSWERED, by=by)
     for worker in _workers(session, card.council_id):
-        outbox.enqueue(
-            session,
-            to=worker,
-            subject=f"Challenge card #{card.id} has an answer to check",
-            body="Please check the answer before children see it: "
-            + _link("challenge_cards.card", card),
-            council_id=card.council_id,
-            idempotency_key=f"card-{card.id}-answered-{card.version}-{worker}",
-        )
+        emails.answer_to_check(session, card, to=worker)
 
 
 def approve_answer(session: Session, card: ChallengeCard, by: StaffUser) -> None:
@@ -602,14 +583,9 @@ def remind_overdue(session: Session, now: datetime | None = None) -> int:
         recipients = {card.responder.email} if card.responder else set()
         recipients |= set(_workers(session, card.council_id))
         for address in sorted(recipients):
-            outbox.enqueue(
-                session,
-                to=address,
-                subject=f"Overdue: challenge card #{card.id} was due {card.due_at:%d %B %Y}",
-                body=f"This card is past its reply date: {_link('challenge_cards.respond', card)}",
-                council_id=card.council_id,
-                idempotency_key=f"card-{card.id}-overdue-{now:%Y-%m-%d}-{address}",
-            )
+            # The responder's own page for the card; a worker's page for each worker.
+            for_responder = card.responder is not None and address == card.responder.email
+            emails.card_overdue(session, card, to=address, for_responder=for_responder, day=today)
         _event(session, card, CardEventKind.OVERDUE_REMINDER, note=today)
     session.flush()
     return reminded
@@ -628,13 +604,3 @@ def _workers(session: Session, council_id: int) -> list[str]:
         )
     )
 
-
-
-def _link(endpoint: str, card: ChallengeCard) -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL") if has_app_context() else None
-    if base:
-        return base.rstrip("/") + f"/staff/cards/{card.id}"
-    try:
-        return url_for(endpoint, card_id=card.id, _external=True)
-    except RuntimeError:  # command line without a request: a path is the best we can do
-        return f"/staff/cards/{card.id}"

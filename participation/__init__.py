@@ -13,6 +13,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from participation.config import load_config
 
     load_config(app, config)
+    from participation.links import remember_app
+
+    remember_app(app)
     register_proxy(app)
     register_database(app)
     register_extensions(app)
@@ -21,6 +24,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_request_hooks(app)
     register_errors(app)
     register_cli(app)
+    warn_about_councils_without_a_lead(app)
     return app
 
 
@@ -110,6 +114,9 @@ def register_request_hooks(app: Flask) -> None:
     app.jinja_env.globals["ROLES"] = Role
     app.jinja_env.globals["phone"] = phone_link
     app.jinja_env.filters["when"] = format_when
+    from participation.emails import register_email_filters
+
+    register_email_filters(app)
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
 
     @app.context_processor
@@ -143,6 +150,13 @@ def register_errors(app: Flask) -> None:
     from participation.errors import register_error_handlers
 
     register_error_handlers(app)
+
+
+def warn_about_councils_without_a_lead(app: Flask) -> None:
+    """Log each council whose alerts would email nobody (no lead account, no fallback)."""
+    from participation.safeguarding.recipients import log_councils_without_a_lead
+
+    log_councils_without_a_lead(app)
 
 
 def register_cli(app: Flask) -> None:

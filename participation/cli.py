@@ -26,7 +26,9 @@ groups_cli = AppGroup("groups", help="Children's groups and join codes.")
 catalogue_cli = AppGroup("catalogue", help="The Ofsted recommendation catalogue.")
 demo_cli = AppGroup("demo", help="Demonstration data.")
 tagging_cli = AppGroup("tagging", help="Evidence tagging of free text against the catalogue.")
-safeguarding_cli = AppGroup("safeguarding", help="Safeguarding triage of free text.")
+safeguarding_cli = AppGroup(
+    "safeguarding", help="Safeguarding: triage of free text, reminders about overdue alerts."
+)
 
 
 def _council(slug: str) -> Council:
@@ -206,6 +208,16 @@ def tagging_evaluate(path: Path) -> None:
 
     report = evaluate(default_tagger(), read_labelled_jsonl(path))
     click.echo(report.format())
+
+
+@safeguarding_cli.command("remind-overdue")
+def safeguarding_remind_overdue() -> None:
+    """Email again every overdue alert nobody has acknowledged (the outbox worker does this too)."""
+    from participation.safeguarding.reminders import remind_overdue_alerts
+
+    count = remind_overdue_alerts(db.session)
+    db.session.commit()
+    click.echo(f"{count} overdue safeguarding alert(s) reminded.")
 
 
 @safeguarding_cli.command("triage")

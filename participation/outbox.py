@@ -41,10 +41,19 @@ log = logging.getLogger(__name__)
 # an email is retried for about five hours before it is marked failed.
 FIRST_RETRY_SECONDS = 30
 MAX_RETRY_SECONDS = 3600
+# An alert is tried at least every minute, so that it leaves within a minute of the mail
+# server coming back, and it is never given up on while the server cannot be reached: the
+# server being down says nothing about the email. (A recipient the server refuses still
+# uses up OUTBOX_MAX_ATTEMPTS.)
+ALERT_MAX_RETRY_SECONDS = 60
 MAX_ERROR_LENGTH = 500
 MAX_SUBJECT_LENGTH = 200
 MAX_ADDRESS_LENGTH = 254  # RFC 5321 path limit
 MAX_KEY_LENGTH = 120
+# Lower goes first. Safeguarding alerts and their reminders are 0, every other email 10, so
+# after a mail outage the alerts leave before the backlog.
+ALERT_PRIORITY = 0
+NORMAL_PRIORITY = 10
 
 
 class EmailStatus(enum.Enum):
@@ -66,8 +75,8 @@ class OutboxEmail(Base):
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[EmailStatus] = mapped_column(enum_type(EmailStatus), default=EmailStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
-    # Lower goes first: safeguarding alerts (0) before every other email (10).
-    priority: Mapped[int] = mapped_column(default=10, server_default="10")
+    # Lower goes first: safeguarding alerts (ALERT_PRIORITY) before every other email.
+    priority: Mapped[int] = mapped_column(default=NORMAL_PRIORITY, server_default="10")
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     last_error: Mapped[str | None] = mapped_column(String(MAX_ERROR_LENGTH))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -99,9 +108,11 @@ def enqueue(
     body: str,
     council_id: int | None = None,
     idempotency_key: str | None = None,
+    priority: int = NORMAL_PRIORITY,
 ) -> OutboxEmail:
     """Add an email to the outbox and flush; the caller's transaction commits it.
 
+    ``priority``: ALERT_PRIORITY for safeguarding alerts, which are delivered first.
     With an ``idempotency_key`` that is already stored, the existing row is returned and
     nothing is added, so a retried request does not email twice.
     """
@@ -130,6 +141,7 @@ def enqueue(
         body=body,
         status=EmailStatus.PENDING,
         attempts=0,
+        priority=priority,
         next_attempt_at=utcnow(),
         idempotency_key=idempotency_key,
     )
@@ -166,10 +178,11 @@ def _by_key(session: Session, key: str) -> OutboxEmail | None:
     return session.scalar(select(OutboxEmail).where(OutboxEmail.idempotency_key == key))
 
 
-def retry_delay(attempts: int) -> timedelta:
+def retry_delay(attempts: int, priority: int = NORMAL_PRIORITY) -> timedelta:
     """How long to wait after the ``attempts``-th failure (exponential, capped)."""
     exponent = min(max(attempts - 1, 0), 20)  # the cap is reached long before 2**20
-    return timedelta(seconds=min(FIRST_RETRY_SECONDS * 2**exponent, MAX_RETRY_SECONDS))
+    cap = ALERT_MAX_RETRY_SECONDS if priority <= ALERT_PRIORITY else MAX_RETRY_SECONDS
+    return timedelta(seconds=min(FIRST_RETRY_SECONDS * 2**exponent, cap))
 
 
 SessionSource = Session | scoped_session[Session] | Callable[[], Session]
@@ -182,7 +195,7 @@ def deliver_due(
     now: datetime | None = None,
     limit: int = 50,
 ) -> DeliveryReport:
-    """Send up to ``limit`` due emails, oldest first, committing after each one.
+    """Send up to ``limit`` due emails, alerts first, then oldest first, committing each.
 
     ``sessions`` is a Session (or the app's scoped session), which this commits, so it must
     hold no unfinished work; or a session factory, whose session is closed afterwards.
@@ -220,7 +233,16 @@ def _deliver(
                 failed += 1
                 log.error("outbox email %s cannot be sent: %s", email.id, email.last_error)
             except (OSError, smtplib.SMTPException) as error:
-                _record_failure(email, _describe(error, config), moment, max_attempts)
+                unreachable = mailer.unreachable or isinstance(
+                    error, OSError | smtplib.SMTPServerDisconnected
+                )
+                keep_trying = unreachable and email.priority <= ALERT_PRIORITY
+                _record_failure(
+                    email,
+                    _describe(error, config),
+                    moment,
+                    max_attempts if not keep_trying else None,
+                )
                 if email.status is EmailStatus.FAILED:
                     failed += 1
                 else:
@@ -240,7 +262,7 @@ def _deliver(
 
 
 def _claim_next(session: Session, now: datetime, *, lock: bool) -> OutboxEmail | None:
-    """The oldest due email, locked on PostgreSQL until this transaction commits.
+    """The next due email (lowest priority, then oldest), locked on PostgreSQL until commit.
 
     One row per transaction, rather than a locked batch: the per-email commit would
     otherwise release the locks on the rest of the batch while they are still unsent,
@@ -249,7 +271,7 @@ def _claim_next(session: Session, now: datetime, *, lock: bool) -> OutboxEmail |
     query = (
         select(OutboxEmail)
         .where(OutboxEmail.status == EmailStatus.PENDING, OutboxEmail.next_attempt_at <= now)
-        .order_by(OutboxEmail.created_at, OutboxEmail.id)
+        .order_by(OutboxEmail.priority, OutboxEmail.created_at, OutboxEmail.id)
         .limit(1)
         # Another worker may have changed a row this session saw earlier.
         .execution_options(populate_existing=True)
@@ -259,13 +281,16 @@ def _claim_next(session: Session, now: datetime, *, lock: bool) -> OutboxEmail |
     return session.scalar(query)
 
 
-def _record_failure(email: OutboxEmail, error: str, now: datetime, max_attempts: int) -> None:
+def _record_failure(
+    email: OutboxEmail, error: str, now: datetime, max_attempts: int | None
+) -> None:
+    """Count the attempt; give up after ``max_attempts`` (None: never, an alert in an outage)."""
     email.attempts += 1
     email.last_error = error
-    if email.attempts >= max_attempts:
+    if max_attempts is not None and email.attempts >= max_attempts:
         email.status = EmailStatus.FAILED
     else:
-        email.next_attempt_at = now + retry_delay(email.attempts)
+        email.next_attempt_at = now + retry_delay(email.attempts, email.priority)
 
 
 def _message(email: OutboxEmail, config: Mapping[str, Any], now: datetime) -> EmailMessage:
@@ -302,6 +327,11 @@ class _Mailer:
         self._config = config
         self._smtp: smtplib.SMTP | None = None
         self._unreachable: OSError | smtplib.SMTPException | None = None
+
+    @property
+    def unreachable(self) -> bool:
+        """This batch could not connect (or sign in) to the mail server."""
+        return self._unreachable is not None
 
     def send(self, message: EmailMessage, to_address: str) -> None:
         if self._unreachable is not None:
@@ -371,12 +401,22 @@ outbox_cli = AppGroup("outbox", help="Outgoing email.")
 @click.option("--max-seconds", type=float, default=None, help="With --loop: stop after this long.")
 @click.option("--limit", type=int, default=50, show_default=True, help="Emails per batch.")
 def deliver_command(loop: bool, interval: float, max_seconds: float | None, limit: int) -> None:
-    """Send the emails that are due (once, or in a loop with --loop)."""
+    """Send the emails that are due (once, or in a loop with --loop).
+
+    Each batch first queues reminders about overdue, unacknowledged safeguarding alerts,
+    so that they come back without a cron job.
+    """
+    from participation.safeguarding.reminders import remind_overdue_alerts
+
     config = current_app.config
     deadline = None if max_seconds is None else time.monotonic() + max_seconds
     with _stop_on_sigterm() as stop:
         while True:
             try:
+                reminded = remind_overdue_alerts(db.session)
+                db.session.commit()
+                if reminded:
+                    click.echo(f"{_stamp()} reminded {reminded} overdue safeguarding alert(s)")
                 report = deliver_due(db.session, config, limit=limit)
             except SQLAlchemyError as error:
                 if not loop:

@@ -8,9 +8,11 @@ from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from participation.access import public, staff_required
+from participation.accounts.models import Role
 from participation.councils.services import current_participant
 from participation.db import db
 from participation.i18n import LANGUAGE_COOKIE
+from participation.safeguarding.recipients import alerts_reach_nobody
 from participation.security import safe_next
 
 bp = Blueprint("core", __name__)
@@ -28,8 +30,11 @@ def index() -> str | Response:
 @bp.get("/staff")
 @staff_required
 def staff_home() -> str:
-    """What a member of staff can do, by role."""
-    return render_template("staff_home.html")
+    """What a member of staff can do, by role; an administrator is told if alerts reach nobody."""
+    nobody_gets_alerts = current_user.has_role(Role.ADMIN) and alerts_reach_nobody(
+        db.session, current_user.council_id
+    )
+    return render_template("staff_home.html", nobody_gets_alerts=nobody_gets_alerts)
 
 
 @bp.post("/language")

@@ -69,6 +69,8 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             "SECRET_KEY": "test-secret-key-not-for-production",
             "SESSION_COOKIE_SECURE": False,
             "SERVER_NAME": "localhost",
+            # Every link in an email is built from this, never from the request's Host.
+            "PUBLIC_BASE_URL": "http://localhost",
         }
     )
     with application.app_context():

@@ -18,6 +18,7 @@ from participation.councils.forms import GroupForm, JoinForm
 from participation.councils.models import AgeBand, GroupKind, JoinCode
 from participation.db import db
 from participation.extensions import limiter
+from participation.links import public_url
 
 bp = Blueprint("councils", __name__)
 
@@ -116,7 +117,8 @@ def join_link_and_qr(code: JoinCode | None, scale: int) -> tuple[str | None, str
     """A group's join link and its QR code (an SVG data URI drawn here, no third party)."""
     if code is None:
         return None, None
-    link = url_for("councils.join_link", code=code.code, _external=True)
+    # The configured public address: a printed code must not carry whatever Host was used.
+    link = public_url("councils.join_link", code=code.code)
     return link, segno.make(link, error="m").svg_data_uri(scale=scale, border=2)
 
 

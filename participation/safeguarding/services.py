@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app, has_app_context, url_for
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from participation import audit, outbox
-from participation.accounts.models import Role, StaffRole, StaffUser
+from participation import audit, emails, outbox
+from participation.accounts.models import StaffUser
+from participation.councils.models import Council
 from participation.db import utcnow
+from participation.links import public_url
 from participation.safeguarding.models import (
     AlertAction,
     AlertLevel,
@@ -19,6 +19,7 @@ from participation.safeguarding.models import (
     AlertStatus,
     SafeguardingAlert,
 )
+from participation.safeguarding.recipients import alert_recipients, lead_addresses
 from participation.safeguarding.triage import Level, TriageResult, triage
 from participation.subjects import SubjectType
 from participation.workdays import add_working_days
@@ -125,47 +126,30 @@ def raise_risk_answer_alert(
 
 
 def _notify_leads(session: Session, alert: SafeguardingAlert) -> None:
-    """Email every safeguarding lead of the council. The email never holds the child's words."""
-    leads = session.scalars(
-        select(StaffUser.email)
-        .join(StaffRole, StaffRole.user_id == StaffUser.id)
-        .where(
-            StaffUser.council_id == alert.council_id,
-            StaffUser.active.is_(True),
-            StaffRole.role == Role.SAFEGUARDING_LEAD,
-        )
-    ).all()
-    recipients = list(leads)
-    fallback = current_app.config.get("SAFEGUARDING_FALLBACK_EMAIL") if has_app_context() else None
-    if not recipients and fallback:
-        recipients = [fallback]
-    link = _alert_link(alert)
-    due = alert.due_at.strftime("%H:%M UTC on %d %B %Y")
-    for address in recipients:
-        outbox.enqueue(
+    """Email every lead of the council (or the fallback address), before any other email.
+
+    The email never holds the child's words, nor what they left to be reached by.
+    """
+    leads = lead_addresses(session, alert.council_id)
+    link = public_url("safeguarding.alert", alert_id=alert.id)
+    for address in alert_recipients(session, alert.council_id):
+        emails.send(
             session,
+            "safeguarding_alert",
             to=address,
-            subject=f"{alert.level.value.upper()} safeguarding alert #{alert.id}: respond by {due}",
-            body=(
-                f"A {alert.level.value} safeguarding alert was raised from something a child "
-                f"wrote.\n\nReasons: {', '.join(alert.reasons)}\nRespond by: {due}\n\n"
-                f"Open it here (sign-in required): {link}\n\n"
-                "The child's words are not included in this email on purpose."
-            ),
             council_id=alert.council_id,
             idempotency_key=f"alert-{alert.id}-{address}",
+            priority=outbox.ALERT_PRIORITY,
+            alert=alert,
+            council_name=_council_name(session, alert.council_id),
+            link=link,
+            to_fallback=not leads,
         )
 
 
-def _alert_link(alert: SafeguardingAlert) -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL") if has_app_context() else None
-    path = f"/safeguarding/alerts/{alert.id}"
-    if base:
-        return base.rstrip("/") + path
-    try:
-        return url_for("safeguarding.alert", alert_id=alert.id, _external=True)
-    except RuntimeError:
-        return path
+def _council_name(session: Session, council_id: int) -> str:
+    council = session.get(Council, council_id)
+    return council.name if council is not None else f"council {council_id}"
 
 
 def acknowledge(session: Session, alert: SafeguardingAlert, by: StaffUser) -> None:

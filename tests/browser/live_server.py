@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import update
@@ -26,7 +27,7 @@ from surveys.models import SurveyRound
 GENERATED_ANSWERS = 6_000
 
 
-def build(folder: Path) -> Flask:
+def build(folder: Path, public_base_url: str = "http://127.0.0.1:5000") -> Flask:
     """A demo app on its own database in ``folder``; writes demo.json beside it."""
     url = f"sqlite:///{folder / 'browser.sqlite3'}"
     compile_catalogues()
@@ -38,6 +39,8 @@ def build(folder: Path) -> Flask:
             "DEMO": True,  # staff sign in without a second factor, as in `make run`
             "SESSION_COOKIE_SECURE": False,  # plain http on 127.0.0.1
             "RATELIMIT_ENABLED": False,  # many sign-ins from one address in a minute
+            # Links in emails lead to this server (the port is known once it is bound).
+            "PUBLIC_BASE_URL": public_base_url,
         }
     )
     with app.app_context():
@@ -68,11 +71,21 @@ def build(folder: Path) -> Flask:
     return app
 
 
+class _NotYet:
+    """A placeholder WSGI app until the real one is built (nothing is served before)."""
+
+    def __call__(self, environ: dict, start_response: Any) -> list[bytes]:
+        start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+        return [b"starting"]
+
+
 def main() -> None:
     folder = Path(sys.argv[1])
-    app = build(folder)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    print(f"LISTENING http://127.0.0.1:{server.port}", flush=True)
+    # Bind first, so that the app's public address (for links in emails) is this server's.
+    server = make_server("127.0.0.1", 0, _NotYet(), threaded=True)
+    url = f"http://127.0.0.1:{server.port}"
+    server.app = build(folder, url)
+    print(f"LISTENING {url}", flush=True)
     server.serve_forever()
 
 

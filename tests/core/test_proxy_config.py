@@ -12,7 +12,7 @@ from participation.config import load_config
 def test_proxy_hops_from_the_environment_trusts_one_proxy(monkeypatch, tmp_path):
     monkeypatch.setenv("PARTICIPATION_PROXY_HOPS", "1")
     app = Flask(__name__, instance_path=str(tmp_path))
-    load_config(app, {"SECRET_KEY": "x" * 32})
+    load_config(app, {"SECRET_KEY": "x" * 32, "TESTING": True})
     register_proxy(app)
 
     @app.get("/whoami")
@@ -28,7 +28,7 @@ def test_proxy_hops_from_the_environment_trusts_one_proxy(monkeypatch, tmp_path)
 def test_without_proxy_hops_a_forwarded_address_is_not_believed(monkeypatch, tmp_path):
     monkeypatch.delenv("PARTICIPATION_PROXY_HOPS", raising=False)
     app = Flask(__name__, instance_path=str(tmp_path))
-    load_config(app, {"SECRET_KEY": "x" * 32})
+    load_config(app, {"SECRET_KEY": "x" * 32, "TESTING": True})
     register_proxy(app)
 
     @app.get("/whoami")

@@ -20,7 +20,8 @@ from participation import create_app
 from participation.extensions import limiter
 app = create_app({"DATABASE_URL": sys.argv[1], "REDIS_URL": sys.argv[2],
                   "RATELIMIT_KEY_PREFIX": sys.argv[3], "WTF_CSRF_ENABLED": False,
-                  "SECRET_KEY": "x" * 32, "SESSION_COOKIE_SECURE": False})
+                  "SECRET_KEY": "x" * 32, "SESSION_COOKIE_SECURE": False,
+                  "PUBLIC_BASE_URL": "http://localhost"})
 client = app.test_client()
 answers = [
     client.post("/join", data={"code": "AAAA-AAAA"}).status_code for _ in range(int(sys.argv[4]))
