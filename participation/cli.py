@@ -220,6 +220,21 @@ def safeguarding_remind_overdue() -> None:
     click.echo(f"{count} overdue safeguarding alert(s) reminded.")
 
 
+@safeguarding_cli.command("evaluate")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--show-missed", is_flag=True, help="Print the disclosures that were not raised.")
+def safeguarding_evaluate(path: Path, show_missed: bool) -> None:
+    """Disclosures raised and false alarms on a labelled JSONL file ({"text", "level", ...})."""
+    from participation.safeguarding.triage import evaluate
+
+    with path.open(encoding="utf-8") as fh:
+        report = evaluate(json.loads(line) for line in fh if line.strip())
+    click.echo(report.format())
+    if show_missed:
+        for text in report.missed:
+            click.echo(f"missed: {text}")
+
+
 @safeguarding_cli.command("triage")
 @click.option("--jsonl", is_flag=True, help="Print one JSON object per input line.")
 def safeguarding_triage(jsonl: bool) -> None:

@@ -1,45 +1,63 @@
 """Safeguarding triage: rate a child's free text as none, concern or urgent, with reasons.
 
-Missing a disclosure is far worse than a false alarm, so the lexicon is broad and the
-discounting rules are narrow and local:
+Triage composes concepts rather than listing phrases. Each language file in ``concepts/``
+says which words express each concept (who: the people around a child in care; what:
+physical or sexual harm, threats, neglect; to whom: the child or someone close; how the
+child feels: fear, not safe, not wanting to go back; self-harm and suicide as children say
+them; exploitation, trafficking, harmful practices, domestic abuse, going missing).
+``concepts/rules.yaml`` combines concepts found close together in one sentence into reasons
+and levels, so "my uncle does stuff to me at nite" is WHO + SEXUAL + ME without anyone
+having written that sentence down.
 
-- an idiom discounts only the triggers lying wholly inside its words ("maths is killing
-  me"), and only when the whole idiom matches;
-- a negation discounts only the trigger it governs: the negator must sit a few words before
-  it, in the same clause, with no "scope stopper" ("knows", "tell", "when") in between, so
-  "I feel safe at school but at home he hits me" stays urgent and "nobody knows he hits
-  me" is not read as "nobody hits me".
+Spelling: a word that is not a real English word (symspellpy's dictionary) is read as the
+concept word it is nearest to, by edit distance (rapidfuzz's optimal string alignment:
+one edit for short words, two for longer ones) or by sound (jellyfish's metaphone), so
+"tuches", "sucide" and "nite" need no entries. Text-speak is expanded first ("im gonna").
 
-All words live in ``lexicon.yaml`` beside this module.
+Languages: English, Arabic and Pashto are read (the languages the child pages offer); Arabic
+script is folded (diacritics, letter variants) and affixes are stripped. Text mostly in a
+script or language the triage cannot read is never "none": it raises a concern with the
+reason ``not_understood`` so that a person reads it.
+
+Missing a disclosure is far worse than a false alarm, so discounting is narrow and local:
+an idiom discounts only the concepts inside its own words, a negation only the rule whose
+anchor it governs in the same clause, and a past or resolved harm is lowered, not dropped,
+unless the child says it is over and they are safe.
 """
 
 from __future__ import annotations
 
-import bisect
 import enum
 import functools
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jellyfish
 import yaml
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
-from participation.text import (
-    Break,
-    PatternIndex,
-    PhraseMatch,
-    PhraseMatcher,
-    Token,
-    quote_spans,
-    tokenise,
+from participation.safeguarding.languages import (
+    arabic_candidates,
+    fold_arabic_script,
+    is_english_word,
+    pashto_candidates,
+    script_counts,
 )
+from participation.text import Break, normalise_word, quote_spans, squeeze, stem, tokenise
 
-__all__ = ["REASONS", "Level", "Triage", "TriageResult", "triage"]
+__all__ = ["REASONS", "Evaluation", "Level", "Triage", "TriageResult", "evaluate", "triage"]
 
-DEFAULT_LEXICON = Path(__file__).with_name("lexicon.yaml")
-_MAX_SPAN = 40  # longer than any pattern can stretch (words plus gaps)
-_MAX_EVIDENCE = 20  # enough to show the lead where to look
+CONCEPTS_DIR = Path(__file__).with_name("concepts")
+DEFAULT_LEXICON = CONCEPTS_DIR / "rules.yaml"
+_MAX_EVIDENCE = 20
+_DEFAULT_WINDOW = 8
+_NEGATION_WINDOW = 3
+# A text is read when at least this share of its words are words of a language we read.
+_UNDERSTOOD_SHARE = 0.6
 
 REASONS: tuple[str, ...] = (
     "self_harm",
@@ -54,10 +72,72 @@ REASONS: tuple[str, ...] = (
     "missing",
     "unsafe_at_home",
     "bullying",
+    "domestic_abuse",
+    "trafficking",
+    "harmful_practices",
+    "not_understood",
+)
+NOT_UNDERSTOOD = "not_understood"
+
+# Words that say nothing about the language a text is in but are common in children's
+# messages (laughter, reactions, text-speak not in a dictionary).
+_NEUTRAL_WORDS = frozenset(
+    {
+        "lol",
+        "lmao",
+        "omg",
+        "idk",
+        "tbh",
+        "ngl",
+        "fr",
+        "bruh",
+        "ok",
+        "okay",
+        "pls",
+        "plz",
+        "thx",
+        "ty",
+        "xx",
+        "xxx",
+        "haha",
+        "hahaha",
+        "ya",
+        "yh",
+        "yeah",
+        "nah",
+        "tho",
+        "cuz",
+        "coz",
+        "innit",
+        "wiv",
+        "dunno",
+        "gonna",
+        "wanna",
+        "gotta",
+        "im",
+        "ive",
+        "dont",
+        "cant",
+        "wont",
+        "didnt",
+        "isnt",
+        "xbox",
+        "ps4",
+        "ps5",
+        "tiktok",
+        "snapchat",
+        "insta",
+        "wifi",
+        "pe",
+        "pep",
+        "sw",
+        "iro",
+        "pa",
+        "uasc",
+    }
 )
 
 
-@functools.total_ordering
 class Level(enum.Enum):
     """How soon a safeguarding lead must look: ordered NONE < CONCERN < URGENT."""
 
@@ -74,6 +154,21 @@ class Level(enum.Enum):
         if not isinstance(other, Level):
             return NotImplemented
         return self.rank < other.rank
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Level):
+            return NotImplemented
+        return self.rank <= other.rank
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, Level):
+            return NotImplemented
+        return self.rank > other.rank
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, Level):
+            return NotImplemented
+        return self.rank >= other.rank
 
 
 _RANK = {"none": 0, "concern": 1, "urgent": 2}
@@ -99,166 +194,509 @@ class TriageResult:
 _NOTHING = TriageResult(Level.NONE, (), ())
 
 
+# ---------------------------------------------------------------------------------------
+# Rules
+
+
 @dataclass(frozen=True, slots=True)
-class _Trigger:
+class _Need:
+    concepts: frozenset[str]
+    side: str  # "<", ">" or "~"
+    within: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
     reason: str
+    anchor: frozenset[str]
+    needs: tuple[_Need, ...]
     level: Level
-    on_negation: Level  # NONE: a negated trigger is dropped; CONCERN: kept as a concern
+    on_negation: Level
+    negation_applies: bool
+    resolvable: bool
+    unless: tuple[_Need, ...] = ()
+
+
+_NEED_RE = re.compile(r"^([A-Z_|]+)(?:([<>~])(\d+))?$")
+
+
+def _parse_need(spec: str) -> _Need:
+    m = _NEED_RE.match(spec.strip())
+    if not m:
+        raise ValueError(f"bad rule requirement: {spec!r}")
+    names, side, within = m.groups()
+    return _Need(frozenset(names.split("|")), side or "~", int(within or _DEFAULT_WINDOW))
+
+
+def _parse_rules(data: Mapping[str, Any]) -> tuple[_Rule, ...]:
+    reasons = data.get("reasons") or {}
+    unknown = set(reasons) - set(REASONS)
+    if unknown:
+        raise ValueError(f"unknown reason codes in lexicon: {sorted(unknown)}")
+    rules = []
+    for reason, specs in reasons.items():
+        for spec in specs or []:
+            needs = [_parse_need(str(n)) for n in spec["need"]]
+            level = Level(spec.get("level", "concern"))
+            rules.append(
+                _Rule(
+                    reason=reason,
+                    anchor=needs[0].concepts,
+                    needs=tuple(needs[1:]),
+                    level=level,
+                    on_negation=min(Level(spec.get("on_negation", "none")), level),
+                    negation_applies=spec.get("negation", "applies") != "ignore",
+                    resolvable=bool(spec.get("resolvable", False)),
+                    unless=tuple(_parse_need(str(n)) for n in spec.get("unless") or ()),
+                )
+            )
+    return tuple(rules)
+
+
+# ---------------------------------------------------------------------------------------
+# Concept lexicons
+
+
+@dataclass(slots=True)
+class _Position:
+    """One word of the text as the lexicons see it."""
+
+    keys: frozenset[str]
+    token: int  # index into the tokenised text, for quoting
+    sentence: int
+    clause: int
+    me: bool = False  # a first-person clitic was attached ("يضربني")
+
+
+@dataclass(frozen=True, slots=True)
+class _Occurrence:
+    concept: str
+    start: int
+    end: int
+
+
+@dataclass
+class _Lexicon:
+    """One language's words for each concept, compiled for matching."""
+
+    language: str
+    single: dict[str, set[str]] = field(default_factory=dict)
+    # Phrases by their first and second words.
+    phrases: dict[str, dict[str, list[tuple[tuple[str, ...], str]]]] = field(default_factory=dict)
+    words: set[str] = field(default_factory=set)  # every key used, for "is this language?"
+    fuzzy_words: list[str] = field(default_factory=list)
+    sounds: dict[str, str] = field(default_factory=dict)
+
+    def add(self, concept: str, keys: Sequence[str]) -> None:
+        if not keys:
+            return
+        self.words.update(k for k in keys if k != "*")
+        if len(keys) == 1:
+            self.single.setdefault(keys[0], set()).add(concept)
+        else:
+            by_second = self.phrases.setdefault(keys[0], {})
+            by_second.setdefault(keys[1], []).append((tuple(keys), concept))
+
+    def occurrences(self, positions: Sequence[_Position]) -> list[_Occurrence]:
+        found: list[_Occurrence] = []
+        n = len(positions)
+        single, phrases = self.single, self.phrases
+        for i, pos in enumerate(positions):
+            following = positions[i + 1].keys if i + 1 < n else frozenset()
+            for key in pos.keys:
+                for concept in single.get(key, ()):
+                    found.append(_Occurrence(concept, i, i + 1))
+                by_second = phrases.get(key)
+                if not by_second:
+                    continue
+                for second in (*following, "*"):
+                    for keys, concept in by_second.get(second, ()):
+                        end = i + len(keys)
+                        if end > n:
+                            continue
+                        sentence = pos.sentence
+                        if all(
+                            positions[i + j].sentence == sentence
+                            and (k == "*" or k in positions[i + j].keys)
+                            for j, k in enumerate(keys[1:], start=1)
+                        ):
+                            found.append(_Occurrence(concept, i, end))
+            if pos.me:
+                found.append(_Occurrence("ME", i, i + 1))
+        return found
+
+
+class _English:
+    """English: text-speak aliases, light stemming and spelling tolerance."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.aliases: dict[str, list[str]] = {
+            normalise_word(str(k)): [normalise_word(w) for w in str(v).split()]
+            for k, v in (data.get("aliases") or {}).items()
+        }
+        self.lexicon = _Lexicon("en")
+        for concept, entries in (data.get("concepts") or {}).items():
+            for entry in entries or []:
+                self.lexicon.add(concept, self.entry_keys(str(entry)))
+        # Spelling tolerance is only for words long enough to carry meaning, matched against
+        # the single words the concepts use (a phrase's own words included).
+        norms = {
+            normalise_word(w)
+            for entries in (data.get("concepts") or {}).values()
+            for entry in entries or []
+            for w in str(entry).split()
+            if w != "*"
+        }
+        self.lexicon.fuzzy_words = sorted(w for w in norms if len(w) >= 4 and w.isalpha())
+        for w in self.lexicon.fuzzy_words:
+            self.lexicon.sounds.setdefault(jellyfish.metaphone(w), w)
+        self._neutral = frozenset(self.aliases) | _NEUTRAL_WORDS
+
+    def expand(self, norm: str) -> list[str]:
+        norm = squeeze(norm)
+        return self.aliases.get(norm, [norm])
+
+    def entry_keys(self, entry: str) -> list[str]:
+        out: list[str] = []
+        for raw in entry.split():
+            if raw == "*":
+                out.append("*")
+                continue
+            out.extend(stem(w) for w in self.expand(normalise_word(raw)))
+        return out
+
+    @functools.lru_cache(maxsize=100_000)  # noqa: B019 - one instance per process
+    def keys_for(self, norm: str) -> frozenset[str]:
+        """The key of a word, and the concept word it is a misspelling of, if any."""
+        key = stem(norm)
+        keys = {key}
+        if (
+            len(norm) >= 4
+            and norm.isalpha()
+            and key not in self.lexicon.words
+            and not is_english_word(norm)
+        ):
+            corrected = self._nearest(norm)
+            if corrected:
+                keys.add(stem(corrected))
+        return frozenset(keys)
+
+    def _nearest(self, norm: str) -> str | None:
+        limit = 1 if len(norm) <= 6 else 2
+        best = process.extractOne(
+            norm, self.lexicon.fuzzy_words, scorer=OSA.distance, score_cutoff=limit
+        )
+        if best is not None and best[0][0] == norm[0]:
+            return str(best[0])
+        sound = self.lexicon.sounds.get(jellyfish.metaphone(norm))
+        if sound and sound[0] == norm[0] and abs(len(sound) - len(norm)) <= 2:
+            return sound
+        return None
+
+    def known(self, norm: str) -> bool:
+        """Whether a word is English (or text-speak, or a concept word, or a misspelling)."""
+        if not norm.isalpha() or norm in self._neutral or is_english_word(norm):
+            return True
+        # A concept word, but not a guessed correction: foreign words are often one edit
+        # away from an English one.
+        return stem(norm) in self.lexicon.words
+
+
+class _ArabicScript:
+    """Arabic or Pashto: folded letters, affixes stripped, entries as stems."""
+
+    def __init__(self, data: Mapping[str, Any], language: str) -> None:
+        self.language = language
+        self.candidates = arabic_candidates if language == "ar" else pashto_candidates
+        self.lexicon = _Lexicon(language)
+        self.common: set[str] = set()
+        for concept, entries in (data.get("concepts") or {}).items():
+            for entry in entries or []:
+                keys = [fold_arabic_script(w) for w in str(entry).split()]
+                if concept == "COMMON":
+                    self.common.update(keys)
+                else:
+                    self.lexicon.add(concept, keys)
+        self.latin: _English | None = None
+        if data.get("concepts_latin"):
+            self.latin = _English({"concepts": data["concepts_latin"]})
+
+    def keys_for(self, word: str) -> tuple[frozenset[str], bool]:
+        return self.candidates(word)
+
+    def known(self, word: str) -> bool:
+        stems, _ = self.candidates(word)
+        return any(s in self.lexicon.words or s in self.common for s in stems)
+
+
+# ---------------------------------------------------------------------------------------
+# The triage
 
 
 @dataclass(frozen=True, slots=True)
 class _Hit:
-    trigger: _Trigger
+    reason: str
     level: Level
     start: int
     end: int
 
 
 class Triage:
-    """Assesses free text against a compiled lexicon. Build once, reuse."""
+    """Assesses free text against compiled concept lexicons and rules. Build once, reuse."""
 
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        """Compile a parsed lexicon (the structure of ``lexicon.yaml``)."""
-        intern = PatternIndex()
-        patterns = intern.patterns
-
-        self._triggers: dict[int, list[_Trigger]] = {}
-        reasons = data.get("reasons") or {}
-        unknown = set(reasons) - set(REASONS)
-        if unknown:
-            raise ValueError(f"unknown reason codes in lexicon: {sorted(unknown)}")
-        for reason, spec in reasons.items():
-            on_negation = Level(spec.get("on_negation", "none"))
-            for level in (Level.URGENT, Level.CONCERN):
-                trigger = _Trigger(reason, level, min(on_negation, level))
-                for pattern in spec.get(level.value) or []:
-                    self._triggers.setdefault(intern(str(pattern)), []).append(trigger)
-        self._idioms = frozenset(intern(str(p)) for p in data.get("idioms", []))
-        self._negators = frozenset(intern(str(p)) for p in data.get("negators", []))
-        self._matcher = PhraseMatcher(
-            patterns,
-            groups=data.get("groups") or {},
-            aliases={str(k): str(v) for k, v in (data.get("aliases") or {}).items()},
-            max_gap=int(data.get("max_gap", 3)),
-            fuzzy_min_length=int(data.get("fuzzy_min_length", 6)),
-            not_typos=[str(w) for w in data.get("not_typos", [])],
+    def __init__(
+        self, rules: Mapping[str, Any], languages: Mapping[str, Mapping[str, Any]]
+    ) -> None:
+        self._rules = _parse_rules(rules)
+        self._english = _English(languages.get("en") or {})
+        self._arabic_script = [
+            _ArabicScript(languages[lang], lang) for lang in ("ar", "ps") if lang in languages
+        ]
+        scope_words = (languages.get("en") or {}).get("concepts", {}).get("SCOPE_STOP", [])
+        self._scope_stops = frozenset(
+            k for w in scope_words for k in self._english.entry_keys(str(w))
         )
-        self._stoppers = self._keys(data.get("scope_stoppers", []))
-        self._breakers = self._keys(data.get("clause_breakers", []))
-        self._window = int(data.get("negation_window", 3))
-
-    def _keys(self, words: Sequence[Any]) -> frozenset[str]:
-        return frozenset(k for w in words for k in self._matcher.keys_for(str(w).casefold()))
 
     @classmethod
     def load(cls, path: Path | None = None) -> Triage:
-        """Read a lexicon file (default: ``lexicon.yaml`` beside this module)."""
-        with (path or DEFAULT_LEXICON).open(encoding="utf-8") as fh:
-            return cls(yaml.safe_load(fh))
+        """Read the rules (default ``concepts/rules.yaml``) and the language files beside them."""
+        rules_path = path or DEFAULT_LEXICON
+        with rules_path.open(encoding="utf-8") as fh:
+            rules = yaml.safe_load(fh) or {}
+        languages = {}
+        for lang in ("en", "ar", "ps"):
+            lang_path = rules_path.with_name(f"{lang}.yaml")
+            if lang_path.exists():
+                with lang_path.open(encoding="utf-8") as fh:
+                    languages[lang] = yaml.safe_load(fh) or {}
+        return cls(rules, languages)
+
+    # -- reading the text ---------------------------------------------------------------
 
     def assess(self, text: str) -> TriageResult:
         """Rate ``text``; never raises on odd input (empty, emoji, very long)."""
+        if not text or not text.strip():
+            return _NOTHING
+        counts = script_counts(text)
+        if not counts:
+            return _NOTHING
+        if counts["arabic"]:
+            text = fold_arabic_script(text)
         tokens = tokenise(text)
         if not tokens:
             return _NOTHING
-        matches = self._matcher.find(tokens)
-        clauses = self._clauses(tokens)
-        # Idioms by the words they cover: a trigger can only be discounted by an idiom that
-        # covers its last word (see _discounts), so that is the only place to look.
-        idioms_at: dict[int, list[PhraseMatch]] = {}
-        for m in matches:
-            if m.pattern in self._idioms:
-                for i in range(m.start, m.end):
-                    idioms_at.setdefault(i, []).append(m)
-        negator_ends = sorted({m.end - 1 for m in matches if m.pattern in self._negators})
 
         hits: list[_Hit] = []
-        for m in matches:
-            for trigger in self._triggers.get(m.pattern, ()):
-                if any(_discounts(i, m) for i in idioms_at.get(m.end - 1, ())):
-                    continue
-                level = trigger.level
-                if self._negated(m, tokens, clauses, negator_ends):
-                    level = trigger.on_negation
-                if level is not Level.NONE:
-                    hits.append(_Hit(trigger, level, m.start, m.end))
-        hits = _most_specific(hits)
-        if not hits:
-            return _NOTHING
+        readable = 0
+        words = 0
+        latin_positions, latin_known, latin_words = self._latin_positions(tokens)
+        if latin_positions:
+            hits += self._apply(self._english.lexicon, latin_positions)
+            readable += latin_known
+            words += latin_words
+        arabic_tokens = [i for i, t in enumerate(tokens) if _is_arabic(t.norm)]
+        if arabic_tokens:
+            best_known = 0
+            for reader in self._arabic_script:
+                positions = self._arabic_positions(tokens, arabic_tokens, reader)
+                hits += self._apply(reader.lexicon, positions)
+                best_known = max(
+                    best_known, sum(1 for i in arabic_tokens if reader.known(tokens[i].norm))
+                )
+            # Arabic typed in Latin letters ("abi yadrubni") is read by the Arabic list.
+            readable += best_known
+            words += len(arabic_tokens)
+        for reader in self._arabic_script:
+            if reader.latin and latin_positions:
+                hits += self._apply(reader.latin.lexicon, latin_positions)
+        other_letters = counts["other"]
+        understood = (
+            words == 0 or readable >= _UNDERSTOOD_SHARE * words or (words < 3 and readable > 0)
+        ) and other_letters < 0.3 * sum(counts.values())
+        if not understood:
+            hits.append(_Hit(NOT_UNDERSTOOD, Level.CONCERN, 0, len(tokens)))
+        return self._result(text, tokens, hits)
 
-        worst: dict[str, Level] = {}
-        first_seen: dict[str, int] = {}
-        for hit in hits:
-            reason = hit.trigger.reason
-            worst[reason] = max(worst.get(reason, Level.NONE), hit.level)
-            first_seen[reason] = min(first_seen.get(reason, hit.start), hit.start)
-        reasons = sorted(worst, key=lambda r: (-worst[r].rank, first_seen[r]))
-        return TriageResult(
-            level=max(worst.values()),
-            reasons=tuple(reasons),
-            evidence=quote_spans(text, tokens, ((h.start, h.end) for h in hits), _MAX_EVIDENCE),
-        )
-
-    def _clauses(self, tokens: Sequence[Token]) -> list[int]:
-        """Clause number of each token: punctuation and words such as "but" start a new one."""
-        clause, out = 0, []
-        for token in tokens:
-            if token.break_before is not Break.NONE or token.key in self._breakers:
+    def _latin_positions(self, tokens: Sequence[Any]) -> tuple[list[_Position], int, int]:
+        positions: list[_Position] = []
+        sentence = clause = 0
+        known = words = 0
+        for i, token in enumerate(tokens):
+            if token.break_before is Break.HARD:
+                sentence += 1
                 clause += 1
-            out.append(clause)
-        return out
+            elif token.break_before is Break.SOFT:
+                clause += 1
+            if _is_arabic(token.norm) or not _is_latin(token.norm):
+                continue
+            if token.norm.isalpha() and len(token.norm) >= 2:
+                words += 1
+                known += self._english.known(squeeze(token.norm))
+            for part in self._english.expand(token.norm):
+                if part in ("but", "although", "though", "however", "except"):
+                    clause += 1
+                positions.append(_Position(self._english.keys_for(part), i, sentence, clause))
+        return positions, known, words
+
+    def _arabic_positions(
+        self, tokens: Sequence[Any], indices: Sequence[int], reader: _ArabicScript
+    ) -> list[_Position]:
+        positions = []
+        sentence = clause = 0
+        previous = -1
+        for i in indices:
+            for between in range(previous + 1, i + 1):
+                brk = tokens[between].break_before
+                if brk is Break.HARD:
+                    sentence += 1
+                    clause += 1
+                elif brk is Break.SOFT:
+                    clause += 1
+            previous = i
+            keys, me = reader.keys_for(tokens[i].norm)
+            if tokens[i].norm in ("لکن", "بس", "خو", "ولي", "مگر", "اما"):
+                clause += 1
+            positions.append(_Position(keys, i, sentence, clause, me))
+        return positions
+
+    # -- applying the rules ---------------------------------------------------------------
+
+    def _apply(self, lexicon: _Lexicon, positions: Sequence[_Position]) -> list[_Hit]:
+        if not positions:
+            return []
+        found = lexicon.occurrences(positions)
+        idioms = [o for o in found if o.concept == "IDIOM"]
+        covered: set[int] = set()
+        for o in idioms:
+            covered.update(range(o.start, o.end))
+        by_concept: dict[str, list[_Occurrence]] = {}
+        for o in found:
+            if o.concept == "IDIOM":
+                continue
+            if o.concept not in _FUNCTION_CONCEPTS and any(
+                p in covered for p in range(o.start, o.end)
+            ):
+                continue
+            by_concept.setdefault(o.concept, []).append(o)
+        conditional_ends = {o.end for o in by_concept.get("CONDITIONAL", ())}
+        # "if I don't ..." states a condition, not that something does not happen.
+        negators = [
+            n
+            for n in by_concept.get("NEGATOR", [])
+            if not any(0 <= n.start - e <= 2 for e in conditional_ends)
+        ]
+        historic_sentences = {positions[o.start].sentence for o in by_concept.get("HISTORIC", [])}
+        safe_now = bool(by_concept.get("SAFE_NOW"))
+
+        hits: list[_Hit] = []
+        for rule in self._rules:
+            anchors = [o for c in rule.anchor for o in by_concept.get(c, ())]
+            for anchor in anchors:
+                sentence = positions[anchor.start].sentence
+                if not all(
+                    _near(need, anchor, by_concept, positions, sentence) for need in rule.needs
+                ):
+                    continue
+                if any(
+                    _near(need, anchor, by_concept, positions, sentence) for need in rule.unless
+                ):
+                    continue
+                level = rule.level
+                if rule.negation_applies and self._negated(anchor, negators, positions):
+                    level = rule.on_negation
+                if level is Level.NONE:
+                    continue
+                if rule.resolvable and safe_now:
+                    continue
+                if sentence in historic_sentences and level is Level.URGENT:
+                    level = Level.CONCERN
+                first = positions[anchor.start].token
+                last = positions[anchor.end - 1].token
+                hits.append(_Hit(rule.reason, level, first, last + 1))
+        return hits
 
     def _negated(
         self,
-        m: PhraseMatch,
-        tokens: Sequence[Token],
-        clauses: Sequence[int],
-        negator_ends: Sequence[int],
+        anchor: _Occurrence,
+        negators: Sequence[_Occurrence],
+        positions: Sequence[_Position],
     ) -> bool:
-        """Whether a negator governs the trigger ``m`` (see the module docstring)."""
-        first = bisect.bisect_left(negator_ends, m.start - self._window)
-        for n in negator_ends[first:]:
-            if n >= m.start:
-                break
-            if clauses[n] != clauses[m.start]:
+        """A negator a few words before the anchor, in its clause, with no scope stop between."""
+        clause = positions[anchor.start].clause
+        for n in negators:
+            if n.end > anchor.start or anchor.start - n.end >= _NEGATION_WINDOW:
                 continue
-            between = tokens[n + 1 : m.start]
-            if not any(t.key in self._stoppers or t.norm in self._stoppers for t in between):
-                return True
+            if positions[n.start].clause != clause:
+                continue
+            between = positions[n.end : anchor.start]
+            if any(p.keys & self._scope_stops for p in between):
+                continue
+            return True
         return False
 
+    def _result(self, text: str, tokens: Sequence[Any], hits: Iterable[_Hit]) -> TriageResult:
+        worst: dict[str, Level] = {}
+        first_seen: dict[str, int] = {}
+        spans = []
+        for hit in hits:
+            worst[hit.reason] = max(worst.get(hit.reason, Level.NONE), hit.level)
+            first_seen[hit.reason] = min(first_seen.get(hit.reason, hit.start), hit.start)
+            if hit.reason != NOT_UNDERSTOOD:
+                spans.append((hit.start, hit.end))
+        if not worst:
+            return _NOTHING
+        reasons = sorted(worst, key=lambda r: (-worst[r].rank, r == NOT_UNDERSTOOD, first_seen[r]))
+        evidence = quote_spans(text, tokens, spans, _MAX_EVIDENCE)
+        if not spans:
+            evidence = (text[:200],)
+        return TriageResult(max(worst.values()), tuple(reasons), evidence)
 
-def _discounts(idiom: PhraseMatch, trigger: PhraseMatch) -> bool:
-    """Whether a matched idiom accounts for a trigger.
 
-    It does when it covers the whole trigger ("maths is [killing me]") or when the trigger
-    runs into the idiom's first words and the idiom completes it ("I'm going to [die of
-    embarrassment]"): the trigger's last word belongs to the idiom, which goes on past it.
-    An idiom elsewhere in the text, or covering only the start of a trigger, discounts
-    nothing.
-    """
-    if idiom.start <= trigger.start and trigger.end <= idiom.end:
-        return True
-    return idiom.start <= trigger.end - 1 < idiom.end and idiom.end > trigger.end
+# Concepts that qualify others rather than carry harm: an idiom does not hide them.
+_FUNCTION_CONCEPTS = frozenset(
+    {
+        "NEGATOR",
+        "HISTORIC",
+        "SAFE_NOW",
+        "SCOPE_STOP",
+        "CONDITIONAL",
+        "ACCIDENT",
+        "ACCIDENT_SELF",
+        "FICTION",
+        "FASTING",
+    }
+)
 
 
-def _most_specific(hits: list[_Hit]) -> list[_Hit]:
-    """Drop a hit lying strictly inside a longer one: "he used to hit me" is historic
-    (concern), so its inner "hit me" (urgent) must not outrank it."""
-    by_start: dict[int, list[int]] = {}
-    for h in hits:
-        by_start.setdefault(h.start, []).append(h.end)
-    # Patterns span a few words, so a longer hit containing h starts at most _MAX_SPAN
-    # words before it: looking only there keeps this linear on very long texts.
-    return [
-        h
-        for h in hits
-        if not any(
-            end >= h.end and (end - start) > (h.end - h.start)
-            for start in range(max(0, h.start - _MAX_SPAN), h.start + 1)
-            for end in by_start.get(start, ())
-        )
-    ]
+def _near(
+    need: _Need,
+    anchor: _Occurrence,
+    by_concept: Mapping[str, Sequence[_Occurrence]],
+    positions: Sequence[_Position],
+    sentence: int,
+) -> bool:
+    for concept in need.concepts:
+        for o in by_concept.get(concept, ()):
+            if o is anchor or positions[o.start].sentence != sentence:
+                continue
+            overlaps = o.start < anchor.end and anchor.start < o.end
+            if overlaps and (o.start, o.end) != (anchor.start, anchor.end):
+                return True
+            if need.side in "<~" and o.end <= anchor.start and anchor.start - o.end < need.within:
+                return True
+            if need.side in ">~" and o.start >= anchor.end and o.start - anchor.end < need.within:
+                return True
+            if overlaps and o.concept != anchor.concept:
+                return True
+    return False
+
+
+def _is_arabic(word: str) -> bool:
+    return any("\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" for ch in word)
+
+
+def _is_latin(word: str) -> bool:
+    return all(ch.isascii() or ch <= "\u024f" for ch in word)
 
 
 @functools.cache
@@ -267,5 +705,69 @@ def _default() -> Triage:
 
 
 def triage(text: str) -> TriageResult:
-    """Assess ``text`` with the default lexicon (compiled once, on first use)."""
+    """Assess ``text`` with the default lexicons (compiled once, on first use)."""
     return _default().assess(text)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """How triage did on a labelled set: disclosures raised, right reasons, false alarms."""
+
+    disclosures: int
+    raised: int
+    right_reason: int
+    harmless: int
+    false_alarms: int
+    missed: tuple[str, ...]
+    by_language: Mapping[str, tuple[int, int]]  # language -> (raised, disclosures)
+
+    @property
+    def recall(self) -> float:
+        return self.raised / self.disclosures if self.disclosures else 1.0
+
+    @property
+    def false_alarm_rate(self) -> float:
+        return self.false_alarms / self.harmless if self.harmless else 0.0
+
+    def format(self) -> str:
+        """A short report for the command line."""
+        langs = ", ".join(f"{k} {r}/{d}" for k, (r, d) in sorted(self.by_language.items()))
+        return (
+            f"disclosures raised: {self.raised}/{self.disclosures} ({self.recall:.1%}); "
+            f"right reason among them: {self.right_reason}\n"
+            f"by language: {langs}\n"
+            f"harmless texts raised: {self.false_alarms}/{self.harmless} "
+            f"({self.false_alarm_rate:.1%})"
+        )
+
+
+def evaluate(rows: Iterable[Mapping[str, Any]], judge: Triage | None = None) -> Evaluation:
+    """Score labelled rows ``{"text", "level", "reasons", "lang"?}`` (level "none" = harmless)."""
+    judge = judge or _default()
+    disclosures = raised = right = harmless = alarms = 0
+    missed: list[str] = []
+    by_lang: dict[str, list[int]] = {}
+    for row in rows:
+        result = judge.assess(str(row["text"]))
+        if row["level"] == "none":
+            harmless += 1
+            alarms += result.level is not Level.NONE
+            continue
+        disclosures += 1
+        counts = by_lang.setdefault(str(row.get("lang", "en")), [0, 0])
+        counts[1] += 1
+        if result.level is Level.NONE:
+            missed.append(str(row["text"]))
+            continue
+        raised += 1
+        counts[0] += 1
+        right += bool(set(row.get("reasons") or ()) & set(result.reasons))
+    return Evaluation(
+        disclosures,
+        raised,
+        right,
+        harmless,
+        alarms,
+        tuple(missed),
+        {k: (v[0], v[1]) for k, v in by_lang.items()},
+    )
