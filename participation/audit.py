@@ -27,6 +27,7 @@ class AuditAction(enum.Enum):
     USER_DEACTIVATED = "user_deactivated"
     USER_REACTIVATED = "user_reactivated"
     GROUP_CREATED = "group_created"
+    GROUP_WORKER_SET = "group_worker_set"  # who runs the group (the lead asks them first)
     JOIN_CODE_ROTATED = "join_code_rotated"
     FREE_TEXT_VIEWED = "free_text_viewed"
     TAG_CONFIRMED = "tag_confirmed"

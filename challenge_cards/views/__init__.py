@@ -17,6 +17,11 @@ def register(app: Any) -> None:
 
     app.register_blueprint(bp)
     app.extensions.setdefault("child_home_sections", []).append(child_home_section)
+    from challenge_cards.alert_subjects import describe_cards
+    from participation.safeguarding.child_contact import register_subject
+    from participation.subjects import SubjectType
+
+    register_subject(app, SubjectType.CHALLENGE_CARD, describe_cards)  # the lead's queue
     app.cli.add_command(cards_cli)
 
 

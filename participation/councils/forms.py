@@ -28,3 +28,9 @@ class GroupForm(FlaskForm):
     )
     age_band = SelectField(_l("Age band"), choices=enum_choices(AgeBand))
     kind = SelectField(_l("Who the group is for"), choices=enum_choices(GroupKind))
+
+
+class GroupWorkerForm(FlaskForm):
+    """Who runs the group; choices are the council's participation workers."""
+
+    worker = SelectField(_l("Worker who runs this group"), validate_choice=True)

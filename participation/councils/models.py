@@ -73,8 +73,11 @@ class Group(Base):
     kind: Mapped[GroupKind] = mapped_column(enum_type(GroupKind))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The participation worker who runs the group: whom the safeguarding lead asks first.
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
 
     council: Mapped[Council] = relationship()
+    worker = relationship("StaffUser", foreign_keys=[worker_id])
     join_codes: Mapped[list[JoinCode]] = relationship(
         back_populates="group", order_by="JoinCode.created_at.desc()"
     )

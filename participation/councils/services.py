@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from participation import audit
-from participation.accounts.models import StaffUser
+from participation.accounts.models import Role, StaffRole, StaffUser
 from participation.councils.models import AgeBand, Council, Group, GroupKind, JoinCode, Participant
 from participation.db import db, utcnow
 
@@ -163,6 +163,45 @@ def groups_for_staff(session: Session, user: StaffUser) -> list[Group]:
         session.scalars(
             select(Group).where(Group.council_id == user.council_id).order_by(Group.name)
         )
+    )
+
+
+def workers_for_staff(session: Session, user: StaffUser) -> list[StaffUser]:
+    """Active participation workers of the user's council, who can run a group."""
+    return list(
+        session.scalars(
+            select(StaffUser)
+            .join(StaffRole, StaffRole.user_id == StaffUser.id)
+            .where(
+                StaffUser.council_id == user.council_id,
+                StaffUser.active.is_(True),
+                StaffRole.role == Role.PARTICIPATION_WORKER,
+            )
+            .order_by(StaffUser.display_name, StaffUser.id)
+        )
+    )
+
+
+def set_group_worker(
+    session: Session, group: Group, worker: StaffUser | None, by: StaffUser
+) -> None:
+    """Name the worker who runs the group (or nobody); the worker must be of its council."""
+    if worker is not None and (
+        worker.council_id != group.council_id
+        or not worker.active
+        or not worker.has_role(Role.PARTICIPATION_WORKER)
+    ):
+        raise GroupError("Choose a participation worker of this council.")
+    group.worker_id = worker.id if worker is not None else None
+    session.flush()
+    audit.record(
+        session,
+        audit.AuditAction.GROUP_WORKER_SET,
+        actor=by,
+        council_id=group.council_id,
+        target_type="group",
+        target_id=group.id,
+        detail={"worker_id": group.worker_id},
     )
 
 

@@ -14,10 +14,11 @@ from participation.access import child_required, public, role_required
 from participation.accounts.forms import ConfirmForm
 from participation.accounts.models import Role
 from participation.councils import services
-from participation.councils.forms import GroupForm, JoinForm
+from participation.councils.forms import GroupForm, GroupWorkerForm, JoinForm
 from participation.councils.models import AgeBand, GroupKind, JoinCode
 from participation.db import db
 from participation.extensions import limiter
+from participation.forms import choices
 from participation.links import public_url
 
 bp = Blueprint("councils", __name__)
@@ -160,11 +161,62 @@ def new_group() -> Any:
 
 @bp.get("/staff/groups/<int:group_id>")
 @role_required(*GROUP_STAFF)
-def group(group_id: int) -> str:
+def group(group_id: int) -> tuple[str, int]:
     """A group: its join code, link and QR code."""
     found = services.group_for_staff(db.session, group_id, current_user) or abort(404)
+    worker_form = _worker_form(str(found.worker_id or ""))
+    return _render_group(found, worker_form)
+
+
+def _worker_form(current: str | None = None) -> GroupWorkerForm:
+    form = GroupWorkerForm() if current is None else GroupWorkerForm(worker=current)
+    form.worker.choices = choices(
+        [("", _("Nobody yet"))]
+        + [
+            (str(w.id), f"{w.display_name} ({w.email})")
+            for w in services.workers_for_staff(db.session, current_user)
+        ]
+    )
+    return form
+
+
+def _render_group(found: Any, worker_form: GroupWorkerForm, status: int = 200) -> tuple[str, int]:
     link, qr = join_link_and_qr(found.current_join_code, scale=6)
-    return render_template("councils/group.html", group=found, link=link, qr=qr, form=ConfirmForm())
+    return render_template(
+        "councils/group.html",
+        group=found,
+        link=link,
+        qr=qr,
+        form=ConfirmForm(),
+        worker_form=worker_form,
+    ), status
+
+
+@bp.post("/staff/groups/<int:group_id>/worker")
+@role_required(*GROUP_STAFF)
+def set_worker(group_id: int) -> Any:
+    """Name the worker who runs the group: the safeguarding lead sees whom to ask."""
+    found = services.group_for_staff(db.session, group_id, current_user) or abort(404)
+    form = _worker_form()
+    if not form.validate_on_submit():
+        return _render_group(found, form, 422)
+    chosen = next(
+        (
+            w
+            for w in services.workers_for_staff(db.session, current_user)
+            if str(w.id) == form.worker.data
+        ),
+        None,
+    )
+    services.set_group_worker(db.session, found, chosen, by=current_user._get_current_object())
+    db.session.commit()
+    flash(
+        _("%(worker)s runs this group.", worker=chosen.display_name)
+        if chosen
+        else _("This group has no worker named."),
+        "success",
+    )
+    return redirect(url_for(".group", group_id=found.id))
 
 
 @bp.post("/staff/groups/<int:group_id>/rotate-code")
