@@ -111,3 +111,12 @@ class HelpRequestForm(FlaskForm):
 def new_submission_key() -> str:
     """A fresh key for one help request form: a resend of the same page is the same request."""
     return secrets.token_urlsafe(24)
+
+
+class SpokeToChildForm(FlaskForm):
+    note = TextAreaField(
+        _l("What was said (optional)"),
+        filters=[strip_filter],
+        validators=[Optional(), Length(max=5000)],
+    )
+    version = HiddenField()

@@ -17,13 +17,14 @@ from participation.accounts.models import Role
 from participation.councils.models import AgeBand, Participant
 from participation.councils.services import current_participant
 from participation.db import db, utcnow
-from participation.safeguarding import help_requests, queries, services
+from participation.safeguarding import child_contact, help_requests, queries, services
 from participation.safeguarding.forms import (
     AcknowledgeForm,
     ActionForm,
     CloseForm,
     ContactForm,
     HelpRequestForm,
+    SpokeToChildForm,
     new_submission_key,
 )
 from participation.safeguarding.models import SafeguardingAlert
@@ -155,8 +156,13 @@ def queue() -> str:
     """Open alerts: overdue and urgent first."""
     include_closed = request.args.get("show") == "all"
     alerts = queries.alert_queue(db.session, current_user, include_closed=include_closed)
+    now = utcnow()
     return render_template(
-        "safeguarding/queue.html", alerts=alerts, now=utcnow(), include_closed=include_closed
+        "safeguarding/queue.html",
+        alerts=alerts,
+        now=now,
+        include_closed=include_closed,
+        context=child_contact.contexts(db.session, alerts, now),
     )
 
 
@@ -167,9 +173,17 @@ def _render_alert(alert: SafeguardingAlert, status: int = 200, **forms: Any) -> 
         "ack_form": AcknowledgeForm(version=alert.version),
         "action_form": ActionForm(version=alert.version),
         "close_form": CloseForm(version=alert.version),
+        "spoke_form": SpokeToChildForm(version=alert.version),
     }
     defaults.update(forms)
-    return render_template("safeguarding/alert.html", alert=alert, now=utcnow(), **defaults), status
+    now = utcnow()
+    return render_template(
+        "safeguarding/alert.html",
+        alert=alert,
+        now=now,
+        context=child_contact.contexts(db.session, [alert], now)[alert.id],
+        **defaults,
+    ), status
 
 
 @bp.get("/safeguarding/alerts/<int:alert_id>")
@@ -242,4 +256,18 @@ def close(alert_id: int) -> Response:
         "close_form",
         form,
         lambda a: services.close(db.session, a, form.outcome.data or "", by),
+    )
+
+
+@bp.post("/safeguarding/alerts/<int:alert_id>/spoke-to-child")
+@role_required(Role.SAFEGUARDING_LEAD)
+def spoke_to_child(alert_id: int) -> Response:
+    """Record that someone spoke to the child (an action: it meets the deadline)."""
+    by = current_user._get_current_object()
+    form = SpokeToChildForm()
+    return _apply(
+        alert_id,
+        "spoke_form",
+        form,
+        lambda a: child_contact.record_spoke_to_child(db.session, a, form.note.data or "", by),
     )

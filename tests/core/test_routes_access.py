@@ -63,6 +63,7 @@ def _sample_args(
         "job_id": job_id,
         "token_id": 1,
         "answer_id": 1,
+        "request_id": 1,  # a help request (the child's "we have it" page)
     }
     if "code" in arguments:
         values["code"] = (
