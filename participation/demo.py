@@ -62,23 +62,31 @@ DEMO_ALERT_TEXTS = [
 
 
 def _demo_alerts(session: Session, council: Council) -> None:
+    """Cards (raised by the worker for a group) whose words raised an alert, backdated.
+
+    Real cards, so that each alert points at the card it came from, and the card is held
+    for the safeguarding lead like any other.
+    """
     from datetime import timedelta
 
+    from challenge_cards.services import prepare, raise_card
     from participation.db import utcnow
-    from participation.safeguarding.services import raise_alert_if_needed
-    from participation.subjects import SubjectType
+    from participation.safeguarding.services import due_for
 
     group = session.scalar(select(Group).where(Group.council_id == council.id).order_by(Group.id))
-    for number, (text, hours_ago) in enumerate(DEMO_ALERT_TEXTS, start=1):
-        raise_alert_if_needed(
-            session,
-            council_id=council.id,
-            group_id=group.id if group else None,
-            subject_type=SubjectType.CHALLENGE_CARD,
-            subject_id=number,
-            text=text,
-            now=utcnow() - timedelta(hours=hours_ago),
+    worker = session.scalar(select(StaffUser).where(StaffUser.email == "worker@demo.example"))
+    if group is None or worker is None:
+        return
+    for text, hours_ago in DEMO_ALERT_TEXTS:
+        card, alert = raise_card(
+            session, prepare(text, ""), group=group, service=None, about_me=False, by=worker
         )
+        raised = utcnow() - timedelta(hours=hours_ago)
+        card.created_at = raised
+        if alert is not None:
+            alert.created_at = raised
+            alert.due_at = due_for(alert.level, raised)
+    session.flush()
 
 
 def _demo_rounds(session: Session, council: Council) -> None:
@@ -121,6 +129,7 @@ def _demo_cards(session: Session, council: Council) -> None:
     from challenge_cards.services import (
         answer,
         approve_answer,
+        hand_back_to_moderation,
         prepare,
         raise_card,
         send_to_service,
@@ -139,7 +148,7 @@ def _demo_cards(session: Session, council: Council) -> None:
     groups = {
         g.name: g for g in session.scalars(select(Group).where(Group.council_id == council.id))
     }
-    answered, _ = raise_card(
+    answered, alert = raise_card(
         session,
         prepare(
             "Care leavers should not pay council tax until they are 25", "Money is really tight"
@@ -149,6 +158,9 @@ def _demo_cards(session: Session, council: Council) -> None:
         about_me=False,
         by=worker,
     )
+    if alert is not None:
+        # Triage is generous: if it flags these words, the lead looks and hands the card back.
+        hand_back_to_moderation(session, alert, staff["dsl@demo.example"])
     send_to_service(
         session,
         answered,
@@ -195,9 +207,9 @@ def load_demo_data(session: Session) -> DemoResult:
                 password=DEMO_PASSWORD,
                 roles=roles,
             )
-        _demo_alerts(session, council)
         _demo_rounds(session, council)
         _demo_cards(session, council)
+        _demo_alerts(session, council)
     result = DemoResult(council=council, created=created)
     for group in session.scalars(
         select(Group).where(Group.council_id == council.id).order_by(Group.id)
