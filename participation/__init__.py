@@ -16,6 +16,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from participation.links import remember_app
 
     remember_app(app)
+    register_trusted_hosts(app)
     register_proxy(app)
     register_database(app)
     register_extensions(app)
@@ -26,6 +27,34 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_cli(app)
     warn_about_councils_without_a_lead(app)
     return app
+
+
+def register_trusted_hosts(app: Flask) -> None:
+    """Refuse a request for any host but the configured ones (TRUSTED_HOSTS), at once.
+
+    Flask finds an untrusted Host (or X-Forwarded-Host behind a proxy) while matching the
+    URL, but would still run the other before-request hooks; this one, registered first,
+    answers 400 before anything else runs. The answer is a plain page: without a trusted
+    host no URL can be built, so the usual error template cannot be drawn.
+    """
+    from flask import request
+    from werkzeug.exceptions import SecurityError
+    from werkzeug.wrappers import Response
+
+    @app.before_request
+    def refuse_untrusted_host() -> None:
+        if isinstance(request.routing_exception, SecurityError):
+            raise request.routing_exception
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(_error: SecurityError) -> Response:
+        page = (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            "<title>Bad request</title></head><body><main>"
+            '<h1>This site is not at that address</h1><p class="lead">'
+            "Please check the address and try again.</p></main></body></html>"
+        )
+        return Response(page, status=400, mimetype="text/html")
 
 
 def register_proxy(app: Flask) -> None:
