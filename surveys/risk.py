@@ -58,5 +58,6 @@ def risk_of(question: Any, value: str | None) -> Risk | None:
     )
 
 
-def has_risk(question: Any) -> bool:
-    return any(c.get("risk") for c in question.choices)
+def local(field: Mapping[str, str], lang: str) -> str:
+    """A text in ``lang``, or in English where there is none."""
+    return field.get(lang) or field["en"]

@@ -19,7 +19,7 @@ from participation.recommendations import services as tagging
 from participation.recommendations.models import EvidenceTag
 from participation.recommendations.tagging import TagSuggestion
 from participation.safeguarding import services as safeguarding
-from participation.safeguarding.models import SafeguardingAlert
+from participation.safeguarding.models import AlertSource, SafeguardingAlert
 from participation.safeguarding.triage import TriageResult, triage
 from participation.subjects import SubjectType
 from surveys import tallies
@@ -35,6 +35,7 @@ from surveys.models import (
     SurveyRound,
 )
 from surveys.question_cache import CachedQuestion, CachedQuestionSet
+from surveys.risk import WANTS_TO_TALK, Risk, RiskStrength, choice_of, local, risk_of
 
 MAX_TEXT = 4000
 # Survey pages work on the cached read-only copies; staff code on the stored rows.
@@ -213,13 +214,17 @@ def save_answer(
     participant: Participant,
     next_position: int | None,
 ) -> tuple[Answer, SafeguardingAlert | None]:
-    """Keep the answer (a resend updates it) and, for free text, raise any alert and tags."""
+    """Keep the answer (a resend updates it); raise any alert (free text read by triage, or
+    a tapped answer the question set marks ``alert``) and, for free text, tags."""
     now = utcnow()
     answer = _upsert_answer(session, response, prepared, now)
     response.updated_at = now
     if next_position is not None:
         response.current_position = next_position
     alert = None
+    risk = risk_of(prepared.question, prepared.choice)
+    if risk is not None and risk.strength is RiskStrength.ALERT:
+        alert = _risk_alert_once(session, response, answer, prepared.question, risk, participant)
     if prepared.text is not None:
         alert = _alert_once(session, answer, prepared, participant, now)
         tagging.retag(
@@ -331,6 +336,83 @@ def _alert_once(
         text=prepared.text,
         now=now,
         result=prepared.triage,
+    )
+
+
+# Risk answers ----------------------------------------------------------------------------
+#
+# One answer raises at most one alert, however it is sent: a double tap, a resend, Back and
+# the same answer again, another answer and back, or a yes in the help step after an alert.
+# The answer's row is locked first (see _answer_for), so two requests for it take turns. An
+# alert, once raised, stays when the answer changes: the lead has been told.
+
+
+def risk_alert_for(session: Session, answer_id: int) -> SafeguardingAlert | None:
+    """The alert a tapped answer raised, if any."""
+    return session.scalar(
+        select(SafeguardingAlert)
+        .where(
+            SafeguardingAlert.subject_type == SubjectType.SURVEY_ANSWER,
+            SafeguardingAlert.subject_id == answer_id,
+            SafeguardingAlert.source == AlertSource.RISK_ANSWER,
+        )
+        .order_by(SafeguardingAlert.id)
+        .limit(1)
+    )
+
+
+def ask_for_help(
+    session: Session, response: Response, question: AnyQuestion, participant: Participant
+) -> SafeguardingAlert | None:
+    """The child said yes to "Would you like someone to talk to you?" after a risk answer.
+
+    Stores the alert (or marks the one the answer raised) in this transaction. None if the
+    saved answer is no longer a risk answer (the child changed it before saying yes).
+    """
+    answer = _answer_for(session, response.id, question.key)
+    risk = risk_of(question, answer.choice) if answer is not None else None
+    if answer is None or risk is None:
+        return None
+    return _risk_alert_once(
+        session, response, answer, question, risk, participant, wants_to_talk=True
+    )
+
+
+def _risk_alert_once(
+    session: Session,
+    response: Response,
+    answer: Answer,
+    question: AnyQuestion,
+    risk: Risk,
+    participant: Participant,
+    *,
+    wants_to_talk: bool = False,
+) -> SafeguardingAlert:
+    already = risk_alert_for(session, answer.id)
+    if already is not None:
+        if wants_to_talk and WANTS_TO_TALK not in already.reasons:
+            already.reasons = [*already.reasons, WANTS_TO_TALK]
+            session.flush()
+        return already
+    # The question and the answer as the child saw them, and in English for the lead.
+    choice = choice_of(question, answer.choice)
+    assert choice is not None
+    seen = (local(question.text, response.language), local(choice["label"], response.language))
+    text = f"{seen[0]} — {seen[1]}"
+    english = f"{question.text['en']} — {choice['label']['en']}"
+    if english != text:
+        text = f"{text}\n(English: {english})"
+    return safeguarding.raise_risk_answer_alert(
+        session,
+        council_id=participant.council_id,
+        group_id=participant.group_id,
+        participant_id=participant.id,
+        answer_id=answer.id,
+        question_text=seen[0],
+        answer_label=seen[1],
+        reasons=[risk.reason, WANTS_TO_TALK] if wants_to_talk else [risk.reason],
+        level=risk.level,
+        text=text,
     )
 
 

@@ -28,6 +28,7 @@ from surveys.forms import RoundForm
 from surveys.models import Answer, Question, Response, ResponseStatus, RoundGroup, SurveyRound
 from surveys.question_cache import CachedQuestionSet
 from surveys.question_sets import latest_versions
+from surveys.risk import WANTS_TO_TALK, RiskStrength, risk_of
 
 bp = Blueprint("surveys", __name__, template_folder="templates")
 
@@ -222,15 +223,64 @@ def answer(round_id: int, position: int) -> Any:
     # database_unreachable() answers with the child's words kept in the form.
     saved, alert = services.save_answer(db.session, response, prepared, participant, None)
     answers[found.key] = saved
-    shown = services.applicable_questions(_qs(survey_round), answers)
-    index = next(i for i, q in enumerate(shown) if q.key == found.key)
-    following = shown[index + 1] if index + 1 < len(shown) else None
+    following = _following(survey_round, answers, found)
     response.current_position = following.position if following else found.position + 1
     db.session.commit()
     next_url = _question_url(survey_round, following)
+    if risk_of(found, prepared.choice) is not None:
+        # Straight to help; the child's place is kept (Carry on goes to the next question).
+        return redirect(url_for(".help_step", round_id=round_id, position=position))
     if alert is not None:
         return redirect(url_for("safeguarding.child_help", alert_id=alert.id, next=next_url))
     return redirect(next_url)
+
+
+def _following(survey_round: SurveyRound, answers: dict[str, Answer], found: Any) -> Any:
+    """The question after ``found`` for this child (given their answers), or None at the end."""
+    shown = services.applicable_questions(_qs(survey_round), answers)
+    index = next((i for i, q in enumerate(shown) if q.key == found.key), None)
+    if index is None:
+        return next((q for q in shown if q.position > found.position), None)
+    return shown[index + 1] if index + 1 < len(shown) else None
+
+
+@bp.route("/survey/<int:round_id>/q/<int:position>/help", methods=["GET", "POST"])
+@child_required
+def help_step(round_id: int, position: int) -> Any:
+    """After a risk answer: "Would you like someone to talk to you?", Childline and 999.
+
+    A yes stores the alert in its own transaction (or marks the one the answer raised).
+    Open whatever the state of the round: help never waits for a survey to be open.
+    """
+    loaded = _load(round_id, position)
+    if not isinstance(loaded, tuple):
+        return loaded
+    survey_round, response, found = loaded
+    answers = _answers(response)
+    saved = answers.get(found.key)
+    risk = risk_of(found, saved.choice) if saved is not None else None
+    next_url = _question_url(survey_round, _following(survey_round, answers, found))
+    if saved is None or risk is None:
+        return redirect(next_url)  # changed since: nothing to offer here
+    if request.method == "POST":
+        if request.form.get("want") != "yes":
+            return redirect(next_url)  # Not now
+        services.ask_for_help(db.session, response, found, _child())
+        db.session.commit()
+        return redirect(url_for(".help_step", round_id=round_id, position=position))
+    alert = services.risk_alert_for(db.session, saved.id)
+    qs = _qs(survey_round)
+    return render_template(
+        "surveys/help_step.html",
+        survey_round=survey_round,
+        qs=qs,
+        words=risk.help_step,
+        lang=response.language if response.language in qs.languages else "en",
+        band=qs.age_band.value,
+        alerted=alert is not None and risk.strength is RiskStrength.ALERT,
+        told=alert is not None and WANTS_TO_TALK in alert.reasons,
+        next_url=next_url,
+    )
 
 
 ACTION_LABELS = {
