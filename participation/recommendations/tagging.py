@@ -77,7 +77,8 @@ class _Term:
     weight: float
     near: tuple[tuple[int, ...], ...]  # every tuple needs one of its patterns nearby
     not_near: tuple[int, ...]
-    window: int | None  # words either side for near/not_near; None: the vocabulary's
+    window: int | None  # words either side for near (and not_near); None: the vocabulary's
+    not_near_window: int | None  # words either side for not_near, if not ``window``
 
 
 class Tagger:
@@ -134,10 +135,21 @@ class Tagger:
                         near = _compile_near(reading.get("near", []), intern)
                         not_near = tuple(intern(str(p)) for p in reading.get("not_near", []))
                         window = int(reading["window"]) if "window" in reading else None
+                        far = reading.get("not_near_window", window)
+                        not_near_window = None if far is None else int(far)
                     else:
-                        weight, near, not_near, window = float(reading), (), (), None
+                        weight, near, not_near = float(reading), (), ()
+                        window = not_near_window = None
                     terms.append(
-                        _Term(str(code), intern(str(pattern)), weight, near, not_near, window)
+                        _Term(
+                            str(code),
+                            intern(str(pattern)),
+                            weight,
+                            near,
+                            not_near,
+                            window,
+                            not_near_window,
+                        )
                     )
         matcher = PhraseMatcher(
             patterns,
@@ -193,7 +205,8 @@ class Tagger:
                 window = self._window if term.window is None else term.window
                 if not all(self._any_near(alts, m, clean, ends, window) for alts in term.near):
                     continue
-                if term.not_near and self._any_near(term.not_near, m, context, ends, window):
+                far = self._window if term.not_near_window is None else term.not_near_window
+                if term.not_near and self._any_near(term.not_near, m, context, ends, far):
                     continue
                 hits.setdefault(term.code, []).append((term, m))
 
