@@ -228,6 +228,13 @@ def take_survey(
             step()
             _expect(browser.get(location, "help"), 200, "help page")
             location = parse_qs(urlsplit(location).query).get("next", [""])[0]
+        elif location == f"{match.group(0)}/help":
+            # A tapped risk answer: the help step, then (as most children do) Not now.
+            step()
+            offer = _expect(browser.get(location, "help"), 200, "help step")
+            step()
+            form = {"csrf_token": offer.csrf_token(), "want": "not_now"}
+            location = _expect(browser.post(location, form, "help"), 302, "not now").location
     if location != f"/survey/{round_id}/end":
         raise UnexpectedResponse(f"the survey ended at {location!r}, not the end page")
     step()
