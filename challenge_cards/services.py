@@ -7,7 +7,7 @@ CardEvent saying who did what and when.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -193,6 +193,11 @@ def raise_card(
         existing = card_for_submission(session, submission_key)
         if existing is not None:
             return _same_sender(session, existing, participant, by)
+    # Back to the form and "send" again: the browser keeps the words but not the form's
+    # key, so the same words from the same sender within the hour are the same card.
+    resent = _same_words_lately(session, prepared, group=group, participant=participant, by=by)
+    if resent is not None:
+        return _same_sender(session, resent, participant, by)
     card = ChallengeCard(
         council_id=group.council_id,
         group_id=group.id,
@@ -226,6 +231,37 @@ def raise_card(
         )
     alert = _classify(session, card, prepared, participant)
     return card, alert
+
+
+RESEND_WINDOW = timedelta(hours=1)
+
+
+def _same_words_lately(
+    session: Session,
+    prepared: PreparedCard,
+    *,
+    group: Group,
+    participant: Participant | None,
+    by: StaffUser | None,
+) -> ChallengeCard | None:
+    """A card this sender raised with exactly these words within the last hour, if any."""
+    if participant is not None:
+        sender = ChallengeCard.participant_id == participant.id
+    elif by is not None:
+        sender = (ChallengeCard.raised_by_id == by.id) & (ChallengeCard.group_id == group.id)
+    else:
+        return None
+    return session.scalar(
+        select(ChallengeCard)
+        .where(
+            sender,
+            ChallengeCard.what_change == prepared.what_change,
+            ChallengeCard.why_matters == prepared.why_matters,
+            ChallengeCard.created_at >= utcnow() - RESEND_WINDOW,
+        )
+        .order_by(ChallengeCard.id.desc())
+        .limit(1)
+    )
 
 
 def _same_sender(
@@ -603,4 +639,3 @@ def _workers(session: Session, council_id: int) -> list[str]:
             )
         )
     )
-

@@ -11,6 +11,7 @@ import os
 import re
 import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -101,11 +102,31 @@ def test_back_and_resend_lands_on_the_same_card(child, db_tx, council):
     again = child.post("/cards/new", data=_card_data(csrf, key, what))
     assert again.status_code == 302 and again.headers["Location"] == first.headers["Location"]
     assert _counts(db_tx, council.id)[0] == 1
-    # A new form is a new card.
+    # The browser's back button shows the form again with a new key but the same words.
     csrf, other_key = _form(child)
     assert other_key != key
-    child.post("/cards/new", data=_card_data(csrf, other_key, what))
+    resent = child.post("/cards/new", data=_card_data(csrf, other_key, what))
+    assert resent.headers["Location"] == first.headers["Location"]
+    assert _counts(db_tx, council.id)[0] == 1
+    # Other words are another card; the same words an hour later are too.
+    csrf, key = _form(child)
+    child.post("/cards/new", data=_card_data(csrf, key, "Free buses on Sundays too"))
     assert _counts(db_tx, council.id)[0] == 2
+    for card in db_tx.scalars(select(ChallengeCard)):
+        card.created_at -= timedelta(hours=2)
+    db_tx.flush()
+    csrf, key = _form(child)
+    child.post("/cards/new", data=_card_data(csrf, key, what))
+    assert _counts(db_tx, council.id)[0] == 3
+
+
+def test_a_resent_disclosure_with_a_new_form_is_one_alert(child, lead, db_tx, council):
+    csrf, key = _form(child)
+    first = child.post("/cards/new", data=_card_data(csrf, key))
+    csrf, key = _form(child)
+    again = child.post("/cards/new", data=_card_data(csrf, key))
+    assert again.headers["Location"] == first.headers["Location"]
+    assert _counts(db_tx, council.id) == (1, 1, 1)
 
 
 def test_the_key_is_kept_through_a_validation_error(child, db_tx, council):
@@ -201,6 +222,7 @@ def test_a_request_that_loses_the_race_gets_the_card_of_the_one_that_won(db_tx, 
         return None if len(looks) == 1 else real(session, key)
 
     monkeypatch.setattr(services, "card_for_submission", first_look_sees_nothing)
+    monkeypatch.setattr(services, "_same_words_lately", lambda *args, **kwargs: None)
     lost, lost_alert = services.raise_card(
         db_tx,
         prepared,
