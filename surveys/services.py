@@ -19,7 +19,12 @@ from participation.recommendations import services as tagging
 from participation.recommendations.models import EvidenceTag
 from participation.recommendations.tagging import TagSuggestion
 from participation.safeguarding import services as safeguarding
-from participation.safeguarding.models import AlertSource, SafeguardingAlert
+from participation.safeguarding.models import (
+    AlertLevel,
+    AlertSource,
+    AlertStatus,
+    SafeguardingAlert,
+)
 from participation.safeguarding.triage import TriageResult, triage
 from participation.subjects import SubjectType
 from surveys import tallies
@@ -344,11 +349,13 @@ def _alert_once(
 # One answer raises at most one alert, however it is sent: a double tap, a resend, Back and
 # the same answer again, another answer and back, or a yes in the help step after an alert.
 # The answer's row is locked first (see _answer_for), so two requests for it take turns. An
-# alert, once raised, stays when the answer changes: the lead has been told.
+# alert, once raised, stays when the answer changes: the lead has been told. A change to a
+# more serious answer raises the alert's level (and emails again); only news for an alert
+# the lead has closed (a more serious answer, or a first yes) starts a new one.
 
 
 def risk_alert_for(session: Session, answer_id: int) -> SafeguardingAlert | None:
-    """The alert a tapped answer raised, if any."""
+    """The alert a tapped answer raised (the newest, if the lead closed one), if any."""
     return session.scalar(
         select(SafeguardingAlert)
         .where(
@@ -356,7 +363,7 @@ def risk_alert_for(session: Session, answer_id: int) -> SafeguardingAlert | None
             SafeguardingAlert.subject_id == answer_id,
             SafeguardingAlert.source == AlertSource.RISK_ANSWER,
         )
-        .order_by(SafeguardingAlert.id)
+        .order_by(SafeguardingAlert.id.desc())
         .limit(1)
     )
 
@@ -388,16 +395,28 @@ def _risk_alert_once(
     *,
     wants_to_talk: bool = False,
 ) -> SafeguardingAlert:
-    already = risk_alert_for(session, answer.id)
-    if already is not None:
-        if wants_to_talk and WANTS_TO_TALK not in already.reasons:
-            already.reasons = [*already.reasons, WANTS_TO_TALK]
-            session.flush()
-        return already
     # The question and the answer as the child saw them, and in English for the lead.
     choice = choice_of(question, answer.choice)
     assert choice is not None
     seen = (local(question.text, response.language), local(choice["label"], response.language))
+    already = risk_alert_for(session, answer.id)
+    graver = already is not None and _graver(risk.level, already.level)
+    first_yes = wants_to_talk and already is not None and WANTS_TO_TALK not in already.reasons
+    news = graver or first_yes
+    if already is not None and not (news and already.status is AlertStatus.CLOSED):
+        if graver:
+            safeguarding.escalate_risk_answer_alert(
+                session,
+                already,
+                level=risk.level,
+                question_text=seen[0],
+                answer_label=seen[1],
+                reason=risk.reason,
+            )
+        if wants_to_talk and WANTS_TO_TALK not in already.reasons:
+            already.reasons = [*already.reasons, WANTS_TO_TALK]
+            session.flush()
+        return already
     text = f"{seen[0]} — {seen[1]}"
     english = f"{question.text['en']} — {choice['label']['en']}"
     if english != text:
@@ -414,6 +433,10 @@ def _risk_alert_once(
         level=risk.level,
         text=text,
     )
+
+
+def _graver(level: AlertLevel, than: AlertLevel) -> bool:
+    return level is AlertLevel.URGENT and than is not AlertLevel.URGENT
 
 
 def submit(session: Session, response: Response) -> None:

@@ -125,7 +125,33 @@ def raise_risk_answer_alert(
     return alert
 
 
-def _notify_leads(session: Session, alert: SafeguardingAlert) -> None:
+def escalate_risk_answer_alert(
+    session: Session,
+    alert: SafeguardingAlert,
+    *,
+    level: AlertLevel,
+    question_text: str,
+    answer_label: str,
+    reason: str,
+    now: datetime | None = None,
+) -> None:
+    """The child changed a risk answer to a more serious one (the same answer's alert).
+
+    The open alert becomes urgent, with the sooner deadline and the new answer added to its
+    evidence, and the leads are emailed again: an urgent alert must never wait on the
+    deadline of a concern.
+    """
+    now = now or utcnow()
+    alert.level = level
+    alert.due_at = min(alert.due_at, due_for(level, now))
+    alert.evidence = [*alert.evidence, question_text, answer_label]
+    if reason not in alert.reasons:
+        alert.reasons = [reason, *alert.reasons]
+    session.flush()
+    _notify_leads(session, alert, again=level.value)
+
+
+def _notify_leads(session: Session, alert: SafeguardingAlert, again: str = "") -> None:
     """Email every lead of the council (or the fallback address), before any other email.
 
     The email never holds the child's words, nor what they left to be reached by.
@@ -138,7 +164,8 @@ def _notify_leads(session: Session, alert: SafeguardingAlert) -> None:
             "safeguarding_alert",
             to=address,
             council_id=alert.council_id,
-            idempotency_key=f"alert-{alert.id}-{address}",
+            # "again": a raised level is news, so it is not folded into the first email.
+            idempotency_key=f"alert-{alert.id}{'-' + again if again else ''}-{address}",
             priority=outbox.ALERT_PRIORITY,
             alert=alert,
             council_name=_council_name(session, alert.council_id),

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from participation.accounts.models import Role
+from participation.accounts.models import Role, StaffUser
 from participation.councils.models import AgeBand, GroupKind
 from participation.councils.services import create_group
 from participation.db import utcnow
@@ -455,3 +455,49 @@ def test_in_every_band_not_feeling_safe_where_you_live_leads_to_help(
     [alert] = _alerts(db_tx)
     assert alert.reasons[0] == "unsafe_at_home"
     assert alert.evidence == ["Do you feel safe where you live?", "No"]
+
+
+def test_a_more_serious_answer_makes_the_same_alert_urgent_and_tells_the_lead_again(
+    client, post, leaver, db_tx
+):
+    _answer(post, leaver, "home_settled", "no_home")
+    _answer(post, leaver, "safe_tonight", "not_sure")  # offers help, tells nobody yet
+    assert _alerts(db_tx) == []
+    _say(post, leaver, "safe_tonight", "yes")
+    [alert] = _alerts(db_tx)
+    assert alert.level is AlertLevel.CONCERN and _lead_emails(db_tx) == 1
+    _answer(post, leaver, "safe_tonight", "no")  # Back: nowhere safe tonight after all
+    _answer(post, leaver, "safe_tonight", "no")  # and a resend
+    [alert] = _alerts(db_tx)
+    assert alert.level is AlertLevel.URGENT
+    assert alert.due_at - utcnow() <= timedelta(hours=1)
+    assert alert.evidence == [
+        "Do you have somewhere safe to sleep tonight?",
+        "I'm not sure",
+        "Do you have somewhere safe to sleep tonight?",
+        "No",
+    ]
+    assert "wants_to_talk" in alert.reasons
+    assert _lead_emails(db_tx) == 2  # the urgent news is a new email
+
+
+def test_news_after_the_lead_closed_the_alert_starts_a_new_one(client, post, leaver, db_tx):
+    from participation.safeguarding import services as safeguarding
+
+    _answer(post, leaver, "home_settled", "no_home")
+    _answer(post, leaver, "safe_tonight", "not_sure")
+    _say(post, leaver, "safe_tonight", "yes")
+    [first] = _alerts(db_tx)
+    lead = db_tx.scalars(select(StaffUser).where(StaffUser.email == "lead@test.example")).one()
+    safeguarding.record_action(db_tx, first, "Spoke to the young person", lead)
+    safeguarding.close(db_tx, first, "Staying with a friend, safe", lead)
+    db_tx.flush()
+    _answer(post, leaver, "safe_tonight", "not_sure")  # the same answer again: nothing new
+    _say(post, leaver, "safe_tonight", "yes")  # already asked: nothing new
+    assert len(_alerts(db_tx)) == 1
+    _answer(post, leaver, "safe_tonight", "no")  # worse: the closed alert cannot hold it
+    _answer(post, leaver, "safe_tonight", "no")
+    closed, new = _alerts(db_tx)
+    assert closed.id == first.id and closed.level is AlertLevel.CONCERN
+    assert new.level is AlertLevel.URGENT and new.status.value == "new"
+    assert new.subject_id == closed.subject_id
