@@ -85,7 +85,7 @@ class HelpRequestForm(FlaskForm):
         filters=[strip_filter],
         render_kw={"autocomplete": "tel", "inputmode": "tel", "dir": "ltr"},
     )
-    submission_key = HiddenField()
+    submission_key = HiddenField(filters=[strip_filter])
 
     def validate_reach_by(self, field: RadioField) -> None:
         if field.data not in REACH_CHOICES:

@@ -354,6 +354,24 @@ def world(app, db_tx, council, group, survey_round, make_user, cheap_passwords) 
             },
         ),
         "councils.rotate_code": Form("staff", f"/staff/groups/{group.id}/rotate-code", {}),
+        "councils.set_worker": Form(
+            "staff", f"/staff/groups/{group.id}/worker", {"worker": (CHOICE, str(with_totp.id))}
+        ),
+        "safeguarding.send_help_request": Form(
+            "staff",
+            "/help",
+            {
+                "words": (TEXT, "please can someone talk to me"),
+                "reach_by": (CHOICE, "phone"),
+                "phone": (TEXT, "07700 900123"),
+                "submission_key": (TEXT, "bad-input-help-request-key-0001"),
+            },
+        ),
+        "safeguarding.spoke_to_child": Form(
+            "staff",
+            f"/safeguarding/alerts/{worked.id}/spoke-to-child",
+            {"note": (TEXT, "Met at school"), "version": (VERSION, str(worked.version))},
+        ),
         "safeguarding.child_help": Form(
             "staff", f"/help/{alert.id}", {"contact": (TEXT, "text my phone after school")}
         ),
