@@ -277,17 +277,20 @@ def _compile_near(spec: Sequence[Any], intern: PatternIndex) -> tuple[tuple[int,
 def _drop_contained(
     hits: list[tuple[_Term, PhraseMatch]],
 ) -> list[tuple[_Term, PhraseMatch, float]]:
-    """Keep the most specific matches: a term inside a longer term's span adds nothing.
+    """Keep the most specific matches: a term inside a longer term's span adds nothing more.
 
     "my sw keeps changing" should weigh as that phrase, not also as "my sw" plus
     "keeps changing": the long phrase's weight already accounts for its parts. Two terms
     over exactly the same words ("fill in" and "filling in" after stemming) count once,
-    at the higher weight. A span weighs at least as much as the strongest term inside it,
-    so a weak phrase ("foster carer") never hides a strong reading of its words ("<carer>"
-    near a school plan). Returns (term, match, weight) for each kept span.
+    at the higher weight. But a span never weighs less than the separate evidence inside
+    it: a weak phrase ("foster carer") does not hide a strong reading of its words
+    ("<carer>" near a school plan), and a loose pattern ("<survey> .. long") does not hide
+    the two terms it happens to cover ("surveys", "so long"). Returns (term, match,
+    weight) for each kept span.
     """
     ordered = sorted(hits, key=lambda h: (-(h[1].end - h[1].start), -h[0].weight))
     kept: list[tuple[_Term, PhraseMatch, float]] = []
+    inner: dict[int, list[tuple[_Term, PhraseMatch]]] = {}  # kept index -> hits inside it
     # Kept spans by start word; spans are short, so a containing span starts at most
     # _MAX_SPAN words before m and this stays linear on very long texts.
     ends_by_start: dict[int, list[tuple[int, int]]] = {}
@@ -304,9 +307,25 @@ def _drop_contained(
         if container is None:
             ends_by_start.setdefault(m.start, []).append((m.end, len(kept)))
             kept.append((term, m, term.weight))
-        elif term.weight > kept[container][2]:
-            outer_term, outer_m, _weight = kept[container]
-            kept[container] = (outer_term, outer_m, term.weight)
+        else:
+            inner.setdefault(container, []).append((term, m))
+    for index, parts in inner.items():
+        outer_term, outer_m, weight = kept[index]
+        # The separate evidence inside: the strongest terms over words not yet counted,
+        # each pattern once.
+        taken: list[tuple[int, int]] = []
+        patterns: set[int] = {outer_term.pattern}
+        total = 0.0
+        for term, m in sorted(parts, key=lambda h: -h[0].weight):
+            if term.pattern in patterns or any(
+                m.start < end and start < m.end for start, end in taken
+            ):
+                continue
+            patterns.add(term.pattern)
+            taken.append((m.start, m.end))
+            total += term.weight
+        if total > weight:
+            kept[index] = (outer_term, outer_m, total)
     return kept
 
 
