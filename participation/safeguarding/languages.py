@@ -72,6 +72,7 @@ _FOLD: Final = str.maketrans(
         "\u200c": " ",  # zero-width non-joiner: Persian and Pashto half-space
     }
 )
+_ASCII_LETTER: Final = re.compile(r"[A-Za-z]")
 _REPEATS: Final = re.compile(r"([\u0600-\u06FF])\1{2,}")
 
 _AR_PREFIXES: Final = tuple(
@@ -246,7 +247,8 @@ def script_of(ch: str) -> str:
 def script_counts(text: str) -> Counter[str]:
     """How many letters of each script the text has."""
     if text.isascii():
-        return Counter(latin=sum(1 for ch in text if ch.isalpha()))
+        # Only the share of other scripts matters: any ASCII letter will do.
+        return Counter(latin=len(text)) if _ASCII_LETTER.search(text) else Counter()
     return Counter(script_of(ch) for ch in text if ch.isalpha())
 
 
@@ -265,3 +267,28 @@ def _english_words() -> frozenset[str]:
 def is_english_word(word: str) -> bool:
     """Whether ``word`` (lower case) is a real English word."""
     return word in _english_words()
+
+
+# Letters that Arabic and Pashto do not use but Urdu (ے ں ہ ھ ٹ ڈ ڑ) and Kurdish Sorani
+# (ێ ۆ ڕ ڵ ە ڤ) do: a text with them is in a language the triage does not read.
+_OTHER_ARABIC_SCRIPT_LETTERS: Final = frozenset("ےںہھٹڈڑێۆڕڵەڤ")
+# Everyday words of Dari/Persian that Pashto does not use, and Pashto's own, folded.
+_DARI_MARKERS: Final = frozenset(
+    fold_arabic_script(w)
+    for w in "است هستم هستی هستند می نمی را مرا این آن برای نیست ندارم خودم چی چه میکنم "
+    "میخواهم میخوام بسیار خیلی اینجا آنجا باید شد شده کرد کردم میزند میزنه میترسم "
+    "دارم ام بود".split()
+)
+_PASHTO_MARKERS: Final = frozenset(
+    fold_arabic_script(w)
+    for w in "دی ده زه ته په چې دا کې لپاره یم شوم سره وي ډېر ډیر هم زما یې ولې څه".split()
+)
+
+
+def other_arabic_script_language(text: str, words: list[str]) -> bool:
+    """Whether Arabic-script text is Urdu, Kurdish or Dari rather than Arabic or Pashto."""
+    if any(ch in _OTHER_ARABIC_SCRIPT_LETTERS for ch in text):
+        return True
+    dari = sum(w in _DARI_MARKERS for w in words)
+    pashto = sum(w in _PASHTO_MARKERS for w in words)
+    return dari >= 2 and dari > pashto

@@ -44,6 +44,7 @@ from participation.safeguarding.languages import (
     arabic_candidates,
     fold_arabic_script,
     is_english_word,
+    other_arabic_script_language,
     pashto_candidates,
     script_counts,
 )
@@ -58,6 +59,8 @@ _DEFAULT_WINDOW = 8
 _NEGATION_WINDOW = 3
 # A text is read when at least this share of its words are words of a language we read.
 _UNDERSTOOD_SHARE = 0.6
+_UNDERSTOOD_SHARE_ARABIC_SCRIPT = 0.4
+_PLAINLY_ENGLISH = 0.85
 
 REASONS: tuple[str, ...] = (
     "self_harm",
@@ -356,6 +359,16 @@ class _English:
         norm = squeeze(norm)
         return self.aliases.get(norm, [norm])
 
+    @functools.lru_cache(maxsize=100_000)  # noqa: B019 - one instance per process
+    def word(self, norm: str) -> tuple[bool, bool, tuple[tuple[str, frozenset[str]], ...]] | None:
+        """For a word of the text: whether it counts as a word, whether it is English, and
+        its parts after text-speak expansion with their keys. None if not Latin script."""
+        if _is_arabic(norm) or not _is_latin(norm):
+            return None
+        is_word = norm.isalpha() and len(norm) >= 2
+        is_known = is_word and self.known(squeeze(norm))
+        return is_word, is_known, tuple((p, self.keys_for(p)) for p in self.expand(norm))
+
     def entry_keys(self, entry: str) -> list[str]:
         out: list[str] = []
         for raw in entry.split():
@@ -424,6 +437,15 @@ class _ArabicScript:
     def keys_for(self, word: str) -> tuple[frozenset[str], bool]:
         return self.candidates(word)
 
+    def latin_known(self, tokens: Sequence[Any]) -> int:
+        """Words of the text that this language's Latin spelling list knows."""
+        if self.latin is None:
+            return 0
+        words = self.latin.lexicon.words
+        return sum(
+            1 for t in tokens if t.norm.isalpha() and len(t.norm) >= 2 and stem(t.norm) in words
+        )
+
     def known(self, word: str) -> bool:
         stems, _ = self.candidates(word)
         return any(s in self.lexicon.words or s in self.common for s in stems)
@@ -448,6 +470,12 @@ class Triage:
         self, rules: Mapping[str, Any], languages: Mapping[str, Mapping[str, Any]]
     ) -> None:
         self._rules = _parse_rules(rules)
+        # Rules by the concepts that can anchor them, in file order: a text only meets the
+        # rules whose anchor it holds.
+        self._rules_by_anchor: dict[str, list[tuple[int, _Rule]]] = {}
+        for order, rule in enumerate(self._rules):
+            for concept in rule.anchor:
+                self._rules_by_anchor.setdefault(concept, []).append((order, rule))
         self._english = _English(languages.get("en") or {})
         self._arabic_script = [
             _ArabicScript(languages[lang], lang) for lang in ("ar", "ps") if lang in languages
@@ -480,21 +508,31 @@ class Triage:
         counts = script_counts(text)
         if not counts:
             return _NOTHING
+        other_language = False
         if counts["arabic"]:
+            # Urdu and Sorani letters are folded away below, so look for them first.
+            other_language = other_arabic_script_language(text, [])
             text = fold_arabic_script(text)
         tokens = tokenise(text)
         if not tokens:
             return _NOTHING
 
         hits: list[_Hit] = []
-        readable = 0
-        words = 0
+        understood = counts["other"] < 0.3 * sum(counts.values())
         latin_positions, latin_known, latin_words = self._latin_positions(tokens)
         if latin_positions:
             hits += self._apply(self._english.lexicon, latin_positions)
-            readable += latin_known
-            words += latin_words
-        arabic_tokens = [i for i, t in enumerate(tokens) if _is_arabic(t.norm)]
+            # Arabic typed in Latin letters ("abi yadrubni") is read by the Arabic lists,
+            # when the text is not plainly English.
+            plainly_english = latin_known >= _PLAINLY_ENGLISH * latin_words
+            for reader in self._arabic_script:
+                if reader.latin and not plainly_english:
+                    hits += self._apply(reader.latin.lexicon, latin_positions)
+                    latin_known = max(latin_known, reader.latin_known(tokens))
+            understood = understood and _enough(latin_known, latin_words, _UNDERSTOOD_SHARE)
+        arabic_tokens = (
+            [i for i, t in enumerate(tokens) if _is_arabic(t.norm)] if counts["arabic"] else []
+        )
         if arabic_tokens:
             best_known = 0
             for reader in self._arabic_script:
@@ -503,16 +541,14 @@ class Triage:
                 best_known = max(
                     best_known, sum(1 for i in arabic_tokens if reader.known(tokens[i].norm))
                 )
-            # Arabic typed in Latin letters ("abi yadrubni") is read by the Arabic list.
-            readable += best_known
-            words += len(arabic_tokens)
-        for reader in self._arabic_script:
-            if reader.latin and latin_positions:
-                hits += self._apply(reader.latin.lexicon, latin_positions)
-        other_letters = counts["other"]
-        understood = (
-            words == 0 or readable >= _UNDERSTOOD_SHARE * words or (words < 3 and readable > 0)
-        ) and other_letters < 0.3 * sum(counts.values())
+            words = [tokens[i].norm for i in arabic_tokens]
+            understood = (
+                understood
+                and not other_language
+                and not other_arabic_script_language("", words)
+                # Affixes are stripped imperfectly, so fewer words need to be recognised.
+                and _enough(best_known, len(words), _UNDERSTOOD_SHARE_ARABIC_SCRIPT)
+            )
         if not understood:
             hits.append(_Hit(NOT_UNDERSTOOD, Level.CONCERN, 0, len(tokens)))
         return self._result(text, tokens, hits)
@@ -527,15 +563,16 @@ class Triage:
                 clause += 1
             elif token.break_before is Break.SOFT:
                 clause += 1
-            if _is_arabic(token.norm) or not _is_latin(token.norm):
+            info = self._english.word(token.norm)
+            if info is None:
                 continue
-            if token.norm.isalpha() and len(token.norm) >= 2:
-                words += 1
-                known += self._english.known(squeeze(token.norm))
-            for part in self._english.expand(token.norm):
-                if part in ("but", "although", "though", "however", "except"):
+            is_word, is_known, parts = info
+            words += is_word
+            known += is_known
+            for part, keys in parts:
+                if part in _CLAUSE_WORDS:
                     clause += 1
-                positions.append(_Position(self._english.keys_for(part), i, sentence, clause))
+                positions.append(_Position(keys, i, sentence, clause))
         return positions, known, words
 
     def _arabic_positions(
@@ -589,7 +626,14 @@ class Triage:
         safe_now = bool(by_concept.get("SAFE_NOW"))
 
         hits: list[_Hit] = []
-        for rule in self._rules:
+        candidates = sorted(
+            {
+                (order, id(rule)): rule
+                for concept in by_concept
+                for order, rule in self._rules_by_anchor.get(concept, ())
+            }.items()
+        )
+        for _, rule in candidates:
             anchors = [o for c in rule.anchor for o in by_concept.get(c, ())]
             for anchor in anchors:
                 sentence = positions[anchor.start].sentence
@@ -652,6 +696,8 @@ class Triage:
         return TriageResult(max(worst.values()), tuple(reasons), evidence)
 
 
+_CLAUSE_WORDS = frozenset({"but", "although", "though", "however", "except"})
+
 # Concepts that qualify others rather than carry harm: an idiom does not hide them.
 _FUNCTION_CONCEPTS = frozenset(
     {
@@ -691,12 +737,17 @@ def _near(
     return False
 
 
+def _enough(known: int, words: int, share: float) -> bool:
+    """Whether enough words were recognised to say the text was read (short texts: any)."""
+    return words == 0 or known >= share * words or (words < 3 and known > 0)
+
+
 def _is_arabic(word: str) -> bool:
     return any("\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f" for ch in word)
 
 
 def _is_latin(word: str) -> bool:
-    return all(ch.isascii() or ch <= "\u024f" for ch in word)
+    return word.isascii() or all(ch.isascii() or ch <= "\u024f" for ch in word)
 
 
 @functools.cache
