@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -244,7 +245,7 @@ def test_read_labelled_jsonl_rejects_bad_lines(tmp_path: Path) -> None:
         read_labelled_jsonl(bad)
 
 
-def _vocabulary(terms: dict[str, object], **extra: object) -> dict[str, object]:
+def _vocabulary(terms: Mapping[str, object], **extra: object) -> dict[str, object]:
     return {
         "threshold": 0.55,
         "window": 10,
