@@ -44,6 +44,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP) translations
+	$(BIN)/python benchmarks/classifier_bench.py
 	$(BIN)/python benchmarks/survey_bench.py
 	$(BIN)/python benchmarks/load_bench.py
 	$(BIN)/python benchmarks/dashboard_bench.py

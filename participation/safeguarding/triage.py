@@ -53,6 +53,8 @@ from participation.text import Break, normalise_word, quote_spans, squeeze, stem
 __all__ = ["REASONS", "Evaluation", "Level", "Triage", "TriageResult", "evaluate", "triage"]
 
 CONCEPTS_DIR = Path(__file__).with_name("concepts")
+# libyaml's safe loader when PyYAML has it: the language files are large.
+_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_LEXICON = CONCEPTS_DIR / "rules.yaml"
 _MAX_EVIDENCE = 20
 _DEFAULT_WINDOW = 8
@@ -490,13 +492,13 @@ class Triage:
         """Read the rules (default ``concepts/rules.yaml``) and the language files beside them."""
         rules_path = path or DEFAULT_LEXICON
         with rules_path.open(encoding="utf-8") as fh:
-            rules = yaml.safe_load(fh) or {}
+            rules = yaml.load(fh, Loader=_YamlLoader) or {}
         languages = {}
         for lang in ("en", "ar", "ps"):
             lang_path = rules_path.with_name(f"{lang}.yaml")
             if lang_path.exists():
                 with lang_path.open(encoding="utf-8") as fh:
-                    languages[lang] = yaml.safe_load(fh) or {}
+                    languages[lang] = yaml.load(fh, Loader=_YamlLoader) or {}
         return cls(rules, languages)
 
     # -- reading the text ---------------------------------------------------------------
