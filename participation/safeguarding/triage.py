@@ -492,13 +492,13 @@ class Triage:
         """Read the rules (default ``concepts/rules.yaml``) and the language files beside them."""
         rules_path = path or DEFAULT_LEXICON
         with rules_path.open(encoding="utf-8") as fh:
-            rules = yaml.load(fh, Loader=_YamlLoader) or {}
+            rules = yaml.load(fh, Loader=_YamlLoader) or {}  # noqa: S506 - a safe loader
         languages = {}
         for lang in ("en", "ar", "ps"):
             lang_path = rules_path.with_name(f"{lang}.yaml")
             if lang_path.exists():
                 with lang_path.open(encoding="utf-8") as fh:
-                    languages[lang] = yaml.load(fh, Loader=_YamlLoader) or {}
+                    languages[lang] = yaml.load(fh, Loader=_YamlLoader) or {}  # noqa: S506 - a safe loader
         return cls(rules, languages)
 
     # -- reading the text ---------------------------------------------------------------
