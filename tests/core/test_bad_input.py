@@ -274,7 +274,8 @@ def world(app, db_tx, council, group, survey_round, make_user, cheap_passwords) 
         group_id=group.id,
         participant_id=child.id,
         subject_type=SubjectType.CHALLENGE_CARD,
-        subject_id=new.id,
+        # On the private card: an open alert on ``new`` would hold it, and it is sent below.
+        subject_id=private.id,
         text="he hits me at home",
     )
     assert alert is not None
@@ -430,12 +431,17 @@ def world(app, db_tx, council, group, survey_round, make_user, cheap_passwords) 
                 "why_matters": (TEXT, "I miss her"),
                 "service": (ID, str(service.id)),
                 "about_me": (FLAG, "y"),
+                "submission_key": (TEXT, "bad-input-card-key-000001"),
             },
         ),
         "challenge_cards.child_reply": Form(
             "staff",
             f"/cards/mine/{returned.id}/reply",
-            {"what_change": (TEXT, "The home on Elm Road"), "why_matters": (TEXT, "It is slow")},
+            {
+                "what_change": (TEXT, "The home on Elm Road"),
+                "why_matters": (TEXT, "It is slow"),
+                "version": (VERSION, str(returned.version)),
+            },
         ),
         "challenge_cards.feedback": Form(
             "staff", f"/cards/mine/{responded.id}/feedback", {"feedback": (CHOICE, "fixed")}
@@ -449,7 +455,16 @@ def world(app, db_tx, council, group, survey_round, make_user, cheap_passwords) 
                 "service": (ID, str(service.id)),
                 "group": (ID, str(group.id)),
                 "about_me": (FLAG, ""),
+                "submission_key": (TEXT, "bad-input-group-card-key-01"),
             },
+        ),
+        "challenge_cards.make_private": Form(
+            "staff", f"/staff/cards/{new.id}/private", {"version": (VERSION, str(new.version))}
+        ),
+        "challenge_cards.hand_back": Form(
+            "staff",
+            f"/safeguarding/alerts/{alert.id}/hand-back",
+            {"version": (VERSION, str(alert.version))},
         ),
         "challenge_cards.send": Form(
             "staff",

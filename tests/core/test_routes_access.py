@@ -99,7 +99,8 @@ def alert(db_tx, group):
     found = raise_alert_if_needed(
         db_tx,
         council_id=group.council_id,
-        subject_type=SubjectType.CHALLENGE_CARD,
+        # A survey answer's: an alert on a card would hold the responder's card (id 1 too).
+        subject_type=SubjectType.SURVEY_ANSWER,
         subject_id=1,
         text="he hits me at home",
     )
