@@ -48,7 +48,7 @@ def test_times_are_shown_in_london_time_the_british_way(app):
 def test_the_help_page_is_in_arabic_for_an_arabic_speaker(client, csrf):
     client.post("/language", data={"language": "ar", "next": "/help", "csrf_token": csrf()})
     page = client.get("/help").get_data(as_text=True)
-    assert "المساعدة هنا" in page and 'dir="rtl"' in page
+    assert "احصل على المساعدة الآن" in page and 'dir="rtl"' in page
 
 
 def test_pashto_is_offered_and_runs_right_to_left(client, csrf):
