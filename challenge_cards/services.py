@@ -26,7 +26,8 @@ from challenge_cards.models import (
 from challenge_cards.queries import card_for_submission, is_held
 from challenge_cards.redaction import DetailKind, remaining_hard_details
 from participation import audit
-from participation.accounts.models import Role, StaffRole, StaffUser
+from participation.accounts.models import Role, StaffUser
+from participation.accounts.services import addresses_for_role
 from participation.councils.models import Council, Group, Participant
 from participation.db import utcnow
 from participation.recommendations import services as tagging
@@ -34,7 +35,6 @@ from participation.recommendations.tagging import TagSuggestion
 from participation.safeguarding import services as safeguarding
 from participation.safeguarding.models import (
     ActionKind,
-    AlertAction,
     AlertStatus,
     SafeguardingAlert,
 )
@@ -544,22 +544,11 @@ def hand_back_to_moderation(session: Session, alert: SafeguardingAlert, by: Staf
         raise CardError("The card was already handed back to moderation.")
     if alert.status is AlertStatus.CLOSED:
         raise CardError("This alert is closed: it no longer holds the card.")
-    if alert.status is AlertStatus.NEW:
-        safeguarding.acknowledge(session, alert, by)
-    now = utcnow()
-    alert.card_cleared_at = now
-    alert.card_cleared_by_id = by.id
-    alert.actions.append(
-        AlertAction(
-            council_id=alert.council_id,
-            by_id=by.id,
-            kind=ActionKind.CARD_HANDED_BACK,
-            note=HANDED_BACK_NOTE,
-            created_at=now,
-        )
+    safeguarding.record_action(
+        session, alert, HANDED_BACK_NOTE, by, kind=ActionKind.CARD_HANDED_BACK
     )
-    if alert.first_action_at is None:
-        alert.first_action_at = now
+    alert.card_cleared_at = alert.actions[-1].created_at
+    alert.card_cleared_by_id = by.id
     session.flush()
     audit.record(
         session,
@@ -628,14 +617,4 @@ def remind_overdue(session: Session, now: datetime | None = None) -> int:
 
 
 def _workers(session: Session, council_id: int) -> list[str]:
-    return list(
-        session.scalars(
-            select(StaffUser.email)
-            .join(StaffRole, StaffRole.user_id == StaffUser.id)
-            .where(
-                StaffUser.council_id == council_id,
-                StaffUser.active.is_(True),
-                StaffRole.role == Role.PARTICIPATION_WORKER,
-            )
-        )
-    )
+    return addresses_for_role(session, council_id, WORKER)

@@ -116,9 +116,7 @@ class Database:
             yield
         finally:
             self._registry.remove()
-            self._factory.configure(
-                bind=self.engine, join_transaction_mode="conditional_savepoint"
-            )
+            self._factory.configure(bind=self.engine, join_transaction_mode="conditional_savepoint")
 
 
 def _app_context_id() -> int:

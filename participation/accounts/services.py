@@ -191,3 +191,19 @@ def enrol_second_factor(session: Session, user: StaffUser, secret: str, code: st
     session.flush()
     audit.record(session, audit.AuditAction.SECOND_FACTOR_ENROLLED, actor=user)
     return True
+
+
+def addresses_for_role(session: Session, council_id: int, role: Role) -> list[str]:
+    """The email addresses of a council's active staff who hold ``role``, in order."""
+    return list(
+        session.scalars(
+            select(StaffUser.email)
+            .join(StaffRole, StaffRole.user_id == StaffUser.id)
+            .where(
+                StaffUser.council_id == council_id,
+                StaffUser.active.is_(True),
+                StaffRole.role == role,
+            )
+            .order_by(StaffUser.email)
+        )
+    )

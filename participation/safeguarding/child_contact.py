@@ -20,12 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from participation.accounts.models import StaffUser
-from participation.db import utcnow
 from participation.safeguarding import services
 from participation.safeguarding.forms import REACH_AT_GROUP, REACH_BY_PHONE, REACH_THROUGH_WORKER
 from participation.safeguarding.models import (
     ActionKind,
-    AlertAction,
     AlertSource,
     AlertStatus,
     HelpRequest,
@@ -182,24 +180,9 @@ def record_spoke_to_child(
     session: Session, alert: SafeguardingAlert, note: str, by: StaffUser
 ) -> None:
     """The lead (or someone for them) spoke to the child: an action, which meets the deadline."""
-    if alert.status is AlertStatus.CLOSED:
-        raise services.AlertError("This alert is closed.")
-    if alert.status is AlertStatus.NEW:
-        services.acknowledge(session, alert, by)
-    now = utcnow()
-    text = note.strip()[: services.MAX_NOTE] or "Spoke to the child."
-    alert.actions.append(
-        AlertAction(
-            council_id=alert.council_id,
-            by_id=by.id,
-            kind=ActionKind.SPOKE_TO_CHILD,
-            note=text,
-            created_at=now,
-        )
+    services.record_action(
+        session, alert, note.strip() or "Spoke to the child.", by, kind=ActionKind.SPOKE_TO_CHILD
     )
-    if alert.first_action_at is None:
-        alert.first_action_at = now
-    session.flush()
 
 
 def register_subject(app: Any, subject_type: SubjectType, describe: SubjectDescriber) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from participation.accounts.models import Role, StaffRole, StaffUser
+from participation.accounts.services import addresses_for_role
 from participation.councils.models import Council
 from participation.links import site_app
 
@@ -26,18 +27,7 @@ log = logging.getLogger(__name__)
 
 def lead_addresses(session: Session, council_id: int) -> list[str]:
     """The email addresses of the council's active safeguarding leads, in order."""
-    return list(
-        session.scalars(
-            select(StaffUser.email)
-            .join(StaffRole, StaffRole.user_id == StaffUser.id)
-            .where(
-                StaffUser.council_id == council_id,
-                StaffUser.active.is_(True),
-                StaffRole.role == Role.SAFEGUARDING_LEAD,
-            )
-            .order_by(StaffUser.email)
-        )
-    )
+    return addresses_for_role(session, council_id, Role.SAFEGUARDING_LEAD)
 
 
 def fallback_address() -> str | None:

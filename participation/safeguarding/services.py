@@ -13,6 +13,7 @@ from participation.councils.models import Council
 from participation.db import utcnow
 from participation.links import public_url
 from participation.safeguarding.models import (
+    ActionKind,
     AlertAction,
     AlertLevel,
     AlertSource,
@@ -189,7 +190,13 @@ def acknowledge(session: Session, alert: SafeguardingAlert, by: StaffUser) -> No
     session.flush()
 
 
-def record_action(session: Session, alert: SafeguardingAlert, note: str, by: StaffUser) -> None:
+def record_action(
+    session: Session,
+    alert: SafeguardingAlert,
+    note: str,
+    by: StaffUser,
+    kind: ActionKind = ActionKind.NOTE,
+) -> None:
     """Note something done; the first action meets the deadline. Acknowledges if needed."""
     note = note.strip()
     if not note:
@@ -200,7 +207,13 @@ def record_action(session: Session, alert: SafeguardingAlert, note: str, by: Sta
         acknowledge(session, alert, by)
     now = utcnow()
     alert.actions.append(
-        AlertAction(council_id=alert.council_id, by_id=by.id, note=note[:MAX_NOTE], created_at=now)
+        AlertAction(
+            council_id=alert.council_id,
+            by_id=by.id,
+            kind=kind,
+            note=note[:MAX_NOTE],
+            created_at=now,
+        )
     )
     if alert.first_action_at is None:
         alert.first_action_at = now
