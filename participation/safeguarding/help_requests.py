@@ -22,7 +22,6 @@ from participation.safeguarding.forms import REACH_BY_PHONE, REACH_CHOICES
 from participation.safeguarding.models import (
     AlertLevel,
     AlertSource,
-    AlertStatus,
     HelpRequest,
     SafeguardingAlert,
 )
@@ -105,7 +104,8 @@ def _raise_urgent_alert(
     evidence: tuple[str, ...] = ()
     if result is not None and result.level is not Level.NONE:
         found_reasons, evidence = result.reasons, result.evidence
-    alert = SafeguardingAlert(
+    return services.store_alert(
+        session,
         council_id=help_request.council_id,
         group_id=help_request.group_id,
         participant_id=help_request.participant_id,
@@ -116,14 +116,8 @@ def _raise_urgent_alert(
         level=AlertLevel.URGENT,  # whatever the words say, or if there are none
         reasons=[ASKED_FOR_HELP, *(r for r in found_reasons if r != ASKED_FOR_HELP)],
         evidence=list(evidence),
-        status=AlertStatus.NEW,
-        created_at=now,
-        due_at=services.due_for(AlertLevel.URGENT, now),
+        now=now,
     )
-    session.add(alert)
-    session.flush()
-    services._notify_leads(session, alert)
-    return alert
 
 
 def _existing(session: Session, submission_key: str, participant: Participant) -> HelpAsked | None:

@@ -41,6 +41,45 @@ def due_for(level: AlertLevel, raised_at: datetime) -> datetime:
     return add_working_days(raised_at, 1)
 
 
+def store_alert(
+    session: Session,
+    *,
+    council_id: int,
+    subject_type: SubjectType,
+    subject_id: int,
+    source: AlertSource,
+    text: str,
+    level: AlertLevel,
+    reasons: list[str],
+    evidence: list[str],
+    group_id: int | None = None,
+    participant_id: int | None = None,
+    now: datetime | None = None,
+) -> SafeguardingAlert:
+    """Store a new alert with its deadline and queue the leads' emails, in the caller's
+    transaction: the alert is kept with what caused it, or neither is."""
+    now = now or utcnow()
+    alert = SafeguardingAlert(
+        council_id=council_id,
+        group_id=group_id,
+        participant_id=participant_id,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        source=source,
+        text=text,
+        level=level,
+        reasons=reasons,
+        evidence=evidence,
+        status=AlertStatus.NEW,
+        created_at=now,
+        due_at=due_for(level, now),
+    )
+    session.add(alert)
+    session.flush()
+    _notify_leads(session, alert)
+    return alert
+
+
 def raise_alert_if_needed(
     session: Session,
     *,
@@ -62,26 +101,20 @@ def raise_alert_if_needed(
         result = triage(text)
     if result.level is Level.NONE:
         return None
-    now = now or utcnow()
-    level = AlertLevel(result.level.value)
-    alert = SafeguardingAlert(
+    return store_alert(
+        session,
         council_id=council_id,
         group_id=group_id,
         participant_id=participant_id,
         subject_type=subject_type,
         subject_id=subject_id,
+        source=AlertSource.FREE_TEXT,
         text=text,
-        level=level,
+        level=AlertLevel(result.level.value),
         reasons=list(result.reasons),
         evidence=list(result.evidence),
-        status=AlertStatus.NEW,
-        created_at=now,
-        due_at=due_for(level, now),
+        now=now,
     )
-    session.add(alert)
-    session.flush()
-    _notify_leads(session, alert)
-    return alert
 
 
 def raise_risk_answer_alert(
@@ -104,8 +137,8 @@ def raise_risk_answer_alert(
     transaction that stores the answer (or the child's yes to help), so both are kept or
     neither; the caller makes sure that one answer raises one alert.
     """
-    now = now or utcnow()
-    alert = SafeguardingAlert(
+    return store_alert(
+        session,
         council_id=council_id,
         group_id=group_id,
         participant_id=participant_id,
@@ -116,14 +149,8 @@ def raise_risk_answer_alert(
         level=level,
         reasons=list(reasons),
         evidence=[question_text, answer_label],
-        status=AlertStatus.NEW,
-        created_at=now,
-        due_at=due_for(level, now),
+        now=now,
     )
-    session.add(alert)
-    session.flush()
-    _notify_leads(session, alert)
-    return alert
 
 
 def escalate_risk_answer_alert(
