@@ -53,8 +53,20 @@ from participation.text import Break, normalise_word, quote_spans, squeeze, stem
 __all__ = ["REASONS", "Evaluation", "Level", "Triage", "TriageResult", "evaluate", "triage"]
 
 CONCEPTS_DIR = Path(__file__).with_name("concepts")
-# libyaml's safe loader when PyYAML has it: the language files are large.
-_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml's safe loader when PyYAML has it (the language files are large), refusing a
+    repeated key: YAML keeps only the last one, which would silently drop a concept's words."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        keys = [self.construct_object(k, deep=deep) for k, _ in node.value]
+        repeated = sorted({str(k) for k in keys if keys.count(k) > 1})
+        if repeated:
+            raise ValueError(f"repeated keys in a triage lexicon: {repeated}")
+        return super().construct_mapping(node, deep=deep)
+
+
 DEFAULT_LEXICON = CONCEPTS_DIR / "rules.yaml"
 _MAX_EVIDENCE = 20
 _DEFAULT_WINDOW = 8
@@ -63,6 +75,12 @@ _NEGATION_WINDOW = 3
 _UNDERSTOOD_SHARE = 0.6
 _UNDERSTOOD_SHARE_ARABIC_SCRIPT = 0.4
 _PLAINLY_ENGLISH = 0.85
+_UNREADABLE_LETTERS = 2
+# Invisible characters that would split a word ("kill\u200bmyself") and emoji that carry
+# the meaning on their own.
+_INVISIBLE = re.compile("[\u00ad\u200b\u200d\u2060\ufeff]")
+_EMOJI_WORDS = {"🔪": " knife ", "🩸": " blood ", "💊": " pills ", "🪢": " rope ", "⚰": " coffin "}
+_EMOJI_RE = re.compile("|".join(map(re.escape, _EMOJI_WORDS)))
 
 REASONS: tuple[str, ...] = (
     "self_harm",
@@ -507,6 +525,7 @@ class Triage:
         """Rate ``text``; never raises on odd input (empty, emoji, very long)."""
         if not text or not text.strip():
             return _NOTHING
+        text = _readable(text)
         counts = script_counts(text)
         if not counts:
             return _NOTHING
@@ -520,7 +539,9 @@ class Triage:
             return _NOTHING
 
         hits: list[_Hit] = []
-        understood = counts["other"] < 0.3 * sum(counts.values())
+        # Words in a script the triage cannot read (Ge'ez, Cyrillic...) go to a person, even
+        # inside an English sentence: they may be the part that matters.
+        understood = counts["other"] < _UNREADABLE_LETTERS
         latin_positions, latin_known, latin_words = self._latin_positions(tokens)
         if latin_positions:
             hits += self._apply(self._english.lexicon, latin_positions)
@@ -536,13 +557,19 @@ class Triage:
             [i for i, t in enumerate(tokens) if _is_arabic(t.norm)] if counts["arabic"] else []
         )
         if arabic_tokens:
-            best_known = 0
-            for reader in self._arabic_script:
+            known_by = [
+                (sum(1 for i in arabic_tokens if reader.known(tokens[i].norm)), reader)
+                for reader in self._arabic_script
+            ]
+            best_known = max((k for k, _ in known_by), default=0)
+            for known, reader in known_by:
+                # Arabic and Pashto share letters but not words: a Pashto word can be an
+                # Arabic one ("مهربانه", kind, holds "مهرب", smuggler), so only the
+                # language that recognises the text best (or as well) reads it.
+                if known < best_known - 1:
+                    continue
                 positions = self._arabic_positions(tokens, arabic_tokens, reader)
                 hits += self._apply(reader.lexicon, positions)
-                best_known = max(
-                    best_known, sum(1 for i in arabic_tokens if reader.known(tokens[i].norm))
-                )
             words = [tokens[i].norm for i in arabic_tokens]
             understood = (
                 understood
@@ -593,6 +620,12 @@ class Triage:
                     clause += 1
             previous = i
             keys, me = reader.keys_for(tokens[i].norm)
+            if (
+                reader.language == "ps"
+                and tokens[i].norm == "نه"
+                and _after_circumposition(tokens, indices, i)
+            ):
+                keys = frozenset({"نه:from"})  # "له کور نه": from home, not a negation
             if tokens[i].norm in ("لکن", "بس", "خو", "ولي", "مگر", "اما"):
                 clause += 1
             positions.append(_Position(keys, i, sentence, clause, me))
@@ -739,9 +772,26 @@ def _near(
     return False
 
 
+def _readable(text: str) -> str:
+    """Drop invisible characters inside words and spell out emoji that carry harm."""
+    text = _INVISIBLE.sub("", text)
+    return _EMOJI_RE.sub(lambda m: _EMOJI_WORDS[m.group()], text)
+
+
 def _enough(known: int, words: int, share: float) -> bool:
     """Whether enough words were recognised to say the text was read (short texts: any)."""
     return words == 0 or known >= share * words or (words < 3 and known > 0)
+
+
+def _after_circumposition(tokens: Sequence[Any], indices: Sequence[int], i: int) -> bool:
+    """Whether a Pashto "نه" closes "له ... نه" / "د ... نه" (from, than) in its clause."""
+    at = list(indices).index(i)
+    for j in reversed(indices[max(0, at - 3) : at]):
+        if tokens[j].norm in ("له", "د"):
+            return True
+        if tokens[j].break_before is not Break.NONE:
+            break
+    return False
 
 
 def _is_arabic(word: str) -> bool:

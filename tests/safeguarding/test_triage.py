@@ -246,3 +246,33 @@ def test_load_rejects_a_bad_requirement(tmp_path: Path) -> None:
     rules.write_text("reasons:\n  neglect:\n    - {need: [NEED, 'lack<'], level: concern}\n")
     with pytest.raises(ValueError, match="requirement"):
         Triage.load(rules)
+
+
+def test_pashto_from_is_not_a_negation() -> None:
+    # "له کور نه ویریږم": I am afraid of home. The "نه" of "له ... نه" means "from".
+    assert triage("زه له کور نه ویریږم").level is not Level.NONE
+    assert triage("زه نه ویریږم").level is Level.NONE  # "I am not afraid"
+
+
+def test_words_in_an_unreadable_script_inside_english_go_to_a_person() -> None:
+    result = triage("my foster dad ይወቕዓኒ every day")
+    assert NOT_UNDERSTOOD in result.reasons
+
+
+def test_invisible_characters_and_emoji_do_not_hide_a_disclosure() -> None:
+    assert triage("i want to kill\u200b myself").level is Level.URGENT
+    assert triage("i want to k\u00adill myself").level is Level.URGENT
+    assert triage("🔪🩸😭").level is not Level.NONE
+
+
+def test_a_pashto_word_is_not_read_as_arabic() -> None:
+    # "مهربانه" (kind) holds the Arabic "مهرب" (smuggler).
+    assert triage("زما مور ډېره مهربانه ده").level is Level.NONE
+
+
+def test_a_repeated_key_in_a_lexicon_is_refused(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("reasons:\n  neglect: []\n")
+    (tmp_path / "en.yaml").write_text("concepts:\n  FEAR: [scared]\n  FEAR: [afraid]\n")
+    with pytest.raises(ValueError, match="FEAR"):
+        Triage.load(rules)
