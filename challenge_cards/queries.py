@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from challenge_cards.models import CardStatus, ChallengeCard, Service
 from participation.accounts.models import StaffUser
 from participation.councils.models import Participant
-from participation.safeguarding.models import AlertStatus, SafeguardingAlert
+from participation.safeguarding.models import SafeguardingAlert
 from participation.subjects import SubjectType
 
 PAGE_SIZE = 25
@@ -29,17 +29,18 @@ class Page:
 
 
 def held_for_safeguarding() -> ColumnElement[bool]:
-    """True for a card the safeguarding lead holds: an alert on it is open and not handed back.
+    """True for a card the safeguarding lead holds: an alert on it the lead has not handed back.
 
     Such a card is never sent to a service, published, or shown outside the moderation
-    pages until the lead hands it back or a worker makes it private. Every read that shows
-    a card's public words to anyone but its worker filters on ``~held_for_safeguarding()``.
+    pages until the lead hands it back or a worker makes it private. Closing the alert does
+    not release the card: the lead may close it after a referral without judging the card
+    safe to publish; only "hand back to moderation" does. Every read that shows a card's
+    public words to anyone but its worker filters on ``~held_for_safeguarding()``.
     """
     return exists().where(
         SafeguardingAlert.subject_type == SubjectType.CHALLENGE_CARD,
         SafeguardingAlert.subject_id == ChallengeCard.id,
         SafeguardingAlert.council_id == ChallengeCard.council_id,
-        SafeguardingAlert.status != AlertStatus.CLOSED,
         SafeguardingAlert.card_cleared_at.is_(None),
     )
 

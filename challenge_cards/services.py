@@ -6,6 +6,7 @@ CardEvent saying who did what and when.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -38,7 +39,7 @@ from participation.safeguarding.models import (
     AlertStatus,
     SafeguardingAlert,
 )
-from participation.safeguarding.triage import TriageResult, triage
+from participation.safeguarding.triage import Level, TriageResult, triage
 from participation.subjects import SubjectType
 from participation.workdays import add_working_days
 
@@ -359,6 +360,9 @@ def merge(session: Session, card: ChallengeCard, into: ChallengeCard, by: StaffU
         raise CardError("Choose another card of this council.")
     if into.about_me or into.status in (CardStatus.MERGED, CardStatus.DECLINED, CardStatus.PRIVATE):
         raise CardError("That card cannot take others: choose an open card.")
+    # Joining would carry a held card's request on through the other card.
+    _refuse_if_held(session, card)
+    _refuse_if_held(session, into)
     card.merged_into_id = into.id
     _move(
         session,
@@ -390,16 +394,7 @@ def send_to_service(
     public_text = _clean(public_text)
     if not public_text:
         raise CardError("Write the public text of the card.")
-    left = remaining_hard_details(public_text, allowed=_council_names(session, card.council_id))
-    if left:
-        found = "; ".join(
-            f"“{text}” ({kind})"
-            for text, kind in sorted({(d.text, _KIND_WORDS[d.kind]) for d in left})
-        )
-        raise CardError(
-            f"The public text still has personal details: {found}. "
-            "Take them out (or write [name]) before sending."
-        )
+    _check_publishable(session, card, public_text, "The public text")
     if service.council_id != card.council_id or responder.council_id != card.council_id:
         raise CardError("Choose a service and responder of this council.")
     if not responder.active or not responder.has_role(Role.SERVICE_RESPONDER):
@@ -423,6 +418,49 @@ def send_to_service(
         note=f"To {service.name}, reply by {due:%d %B %Y}",
     )
     emails.card_sent(session, card, to=responder.email, service_name=service.name, due=due)
+
+
+def _check_publishable(session: Session, card: ChallengeCard, text: str, what: str) -> None:
+    """Refuse words that children, services and councillors will read if they hold a
+    person's hard details or may be a disclosure (triage raises anything at all)."""
+    left = remaining_hard_details(text, allowed=_council_names(session, card.council_id))
+    if left:
+        found = "; ".join(
+            f"“{found}” ({kind})"
+            for found, kind in sorted({(d.text, _KIND_WORDS[d.kind]) for d in left})
+        )
+        raise CardError(
+            f"{what} still has personal details: {found}. "
+            "Take them out (or write [name]) before it is published."
+        )
+    if triage(text).level is Level.URGENT or _repeats_a_disclosure(session, card, text):
+        raise CardError(
+            f"{what} may hold something a child disclosed, so it cannot be published. "
+            "Write it without those words, or ask the safeguarding lead."
+        )
+
+
+def _repeats_a_disclosure(session: Session, card: ChallengeCard, text: str) -> bool:
+    """Whether ``text`` repeats the words that raised an alert on this card (even one the
+    lead handed back: the card may go on, those words may not): a quoted phrase of two or
+    more words, or a whole sentence the child wrote."""
+    lowered = _squash(text)
+    for quotes, words in session.execute(
+        select(SafeguardingAlert.evidence, SafeguardingAlert.text).where(
+            SafeguardingAlert.subject_type == SubjectType.CHALLENGE_CARD,
+            SafeguardingAlert.subject_id == card.id,
+            SafeguardingAlert.council_id == card.council_id,
+        )
+    ):
+        phrases = [q for q in quotes or () if len(q.split()) >= 2]
+        phrases += [p for p in re.split(r"[.!?\n]+", words or "") if len(p.strip()) >= 15]
+        if any(_squash(p) in lowered for p in phrases if _squash(p)):
+            return True
+    return False
+
+
+def _squash(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
 
 
 _KIND_WORDS = {
@@ -464,6 +502,7 @@ def approve_answer(session: Session, card: ChallengeCard, by: StaffUser) -> None
     """Children can now see the answer."""
     _require(by, card, WORKER)
     _refuse_if_held(session, card)
+    _check_publishable(session, card, card.answer_text or "", "The service's answer")
     card.answer_published_at = utcnow()
     _move(
         session,
@@ -502,6 +541,7 @@ def close(session: Session, card: ChallengeCard, what_changed: str, by: StaffUse
     what_changed = _clean(what_changed)
     if not what_changed:
         raise CardError("Write what changed.")
+    _check_publishable(session, card, what_changed, "What changed")
     card.what_changed = what_changed
     card.closed_at = utcnow()
     _move(session, card, CardEventKind.CLOSED, {CardStatus.RESPONDED}, CardStatus.CLOSED, by=by)
@@ -543,11 +583,13 @@ def hand_back_to_moderation(session: Session, alert: SafeguardingAlert, by: Staf
     if alert.card_cleared_at is not None:
         raise CardError("The card was already handed back to moderation.")
     if alert.status is AlertStatus.CLOSED:
-        raise CardError("This alert is closed: it no longer holds the card.")
-    safeguarding.record_action(
-        session, alert, HANDED_BACK_NOTE, by, kind=ActionKind.CARD_HANDED_BACK
-    )
-    alert.card_cleared_at = alert.actions[-1].created_at
+        # A closed alert still holds its card until the lead says the card may go on.
+        alert.card_cleared_at = utcnow()
+    else:
+        safeguarding.record_action(
+            session, alert, HANDED_BACK_NOTE, by, kind=ActionKind.CARD_HANDED_BACK
+        )
+        alert.card_cleared_at = alert.actions[-1].created_at
     alert.card_cleared_by_id = by.id
     session.flush()
     audit.record(

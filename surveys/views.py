@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -23,6 +23,7 @@ from participation.councils.views import join_link_and_qr
 from participation.db import db, utcnow
 from participation.errors import render_error
 from participation.forms import choices
+from participation.safeguarding.services import URGENT_RESPONSE
 from surveys import question_cache, services
 from surveys.forms import RoundForm
 from surveys.models import Answer, Question, Response, ResponseStatus, RoundGroup, SurveyRound
@@ -155,6 +156,8 @@ def _render_question(
         else url_for(".welcome", round_id=survey_round.id),
         chosen=(sent or {}).get("choice", saved.choice if saved else None),
         written=(sent or {}).get("text", saved.text if saved and saved.text else ""),
+        # A shared phone: words that went to the safeguarding lead are folded, not shown.
+        saved_answer_id=saved.id if saved and saved.text and sent is None else None,
         error=error,
         band=qs.age_band.value,
     ), status
@@ -279,6 +282,8 @@ def help_step(round_id: int, position: int) -> Any:
         band=qs.age_band.value,
         alerted=alert is not None and risk.strength is RiskStrength.ALERT,
         told=alert is not None and WANTS_TO_TALK in alert.reasons,
+        alert=alert,
+        read_within=format_timedelta(URGENT_RESPONSE, threshold=1, add_direction=False),
         next_url=next_url,
     )
 

@@ -211,9 +211,12 @@ def acknowledge(session: Session, alert: SafeguardingAlert, by: StaffUser) -> No
     """The lead has seen the alert and is dealing with it."""
     if alert.status is not AlertStatus.NEW:
         raise AlertError("This alert was already acknowledged.")
-    alert.status = AlertStatus.ACKNOWLEDGED
-    alert.acknowledged_by_id = by.id
+    # Read the person first: loading them must not flush a half-made change (the status
+    # without its time breaks the table's CHECK).
+    by_id = by.id
     alert.acknowledged_at = utcnow()
+    alert.acknowledged_by_id = by_id
+    alert.status = AlertStatus.ACKNOWLEDGED
     session.flush()
 
 

@@ -17,6 +17,7 @@ from participation.accounts.models import Role
 from participation.councils.models import AgeBand, Participant
 from participation.councils.services import current_participant
 from participation.db import db, utcnow
+from participation.extensions import csrf
 from participation.safeguarding import child_contact, help_requests, queries, services
 from participation.safeguarding.forms import (
     AcknowledgeForm,
@@ -63,7 +64,16 @@ def help_page() -> tuple[str, int]:
     return _render_help(participant, form)
 
 
+def _keep_words_on_a_stale_token(form: Any) -> None:
+    """A page left open too long: say so kindly, keeping what the child wrote."""
+    if form.errors.pop("csrf_token", None) is not None:
+        form.form_errors.append(_("This page was open a long time. Please tap Send again."))
+
+
+# The forms check their own token (Flask-WTF's FlaskForm), so a page left open overnight
+# comes back with the child's words and a fresh token, not an error page that loses them.
 @bp.post("/help")
+@csrf.exempt
 @public
 def send_help_request() -> Any:
     """The child asks for someone to talk to them: one urgent alert, however often they tap."""
@@ -73,6 +83,7 @@ def send_help_request() -> Any:
         return _render_help(None, None, 403, not_joined=True)
     form = HelpRequestForm()
     if not form.validate_on_submit():
+        _keep_words_on_a_stale_token(form)
         return _render_help(participant, form, 422)
     result = help_requests.assess_words(form.words.data)  # before the write begins
     fields = {
@@ -111,6 +122,7 @@ def help_sent(request_id: int) -> tuple[str, int]:
 
 
 @bp.route("/help/<int:alert_id>", methods=["GET", "POST"])
+@csrf.exempt
 @child_required
 def child_help(alert_id: int) -> Any:
     """Shown straight after a child wrote something worrying; they may leave a way to reach them."""
@@ -131,6 +143,8 @@ def child_help(alert_id: int) -> Any:
         services.leave_contact(db.session, alert, form.contact.data or "")
         db.session.commit()
         return render_template("safeguarding/help.html", form=None, contact_saved=True, **shown)
+    if request.method == "POST":
+        _keep_words_on_a_stale_token(form)
     status = 422 if request.method == "POST" else 200
     return render_template("safeguarding/help.html", form=form, **shown), status
 

@@ -106,7 +106,7 @@ def test_care_leavers_see_adult_helplines_too(open_phone: Callable[..., Any]) ->
     leaver = open_phone("leaver")
     leaver.join("Care Leavers' Forum")
     leaver.go("/help")
-    for href in ("tel:999", "tel:08001111", "tel:116123", "sms:85258"):
+    for href in ("tel:999", "tel:08001111", "tel:116123", "sms:85258?&body=SHOUT"):
         assert leaver.page.locator(f"a.call-button[href='{href}']").is_visible(), href
     leaver.shot("help-care-leaver")
 

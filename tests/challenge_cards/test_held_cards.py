@@ -443,3 +443,87 @@ def test_a_held_card_cannot_be_published_or_closed(
     assert response.status_code == 422
     assert _latest_card(db_tx).status is CardStatus.ANSWERED
     assert responder[0].get(f"/staff/responses/{card.id}").status_code == 404
+
+
+# Found by an outside tester: every published text is checked, not only the public text.
+
+
+def _handed_back_card(child, post, post_as, service, lead, db_tx):
+    _raise(child, post, service)
+    card = _latest_card(db_tx)
+    _hand_back(post_as, lead, _alert_for(db_tx, card))
+    return card
+
+
+@pytest.mark.parametrize(
+    "public_text",
+    [
+        "The gym on the high road. he touches me when mum is out",  # the child's own words
+        "He touches me when mum is out. I want to kill myself.",
+        "Better buses. Ring Sarah Jones on 07700 900123.",
+    ],
+)
+def test_a_public_text_repeating_a_disclosure_or_naming_someone_is_refused(
+    child, post, post_as, service, worker, responder, lead, db_tx, public_text
+):
+    card = _handed_back_card(child, post, post_as, service, lead, db_tx)
+    refused = _send(post_as, worker, card, service, responder, public_text=public_text)
+    assert refused.status_code == 422
+    assert _latest_card(db_tx).status is CardStatus.NEW
+    assert not db_tx.scalars(
+        select(OutboxEmail).where(OutboxEmail.to_address == responder[1].email)
+    ).all()
+
+
+@pytest.mark.parametrize(
+    "answer_text",
+    [
+        "We will move reviews. Sarah Jones at 07700 900123 will call you.",
+        "We will move reviews. He touches me when mum is out.",
+    ],
+)
+def test_a_services_answer_with_details_or_a_disclosure_is_not_published(
+    child, post, post_as, service, worker, responder, lead, db_tx, answer_text
+):
+    from challenge_cards import services as card_services
+
+    card = _handed_back_card(child, post, post_as, service, lead, db_tx)
+    assert _send(post_as, worker, card, service, responder).status_code == 302
+    card = _latest_card(db_tx)
+    card_services.answer(db_tx, card, AnswerKind.WILL_DO, answer_text, responder[1])
+    with pytest.raises(card_services.CardError):
+        card_services.approve_answer(db_tx, card, worker[1])
+    assert card.answer_published_at is None
+    assert "Sarah Jones" not in child.get("/you-said-we-did").get_data(as_text=True)
+
+
+def test_closing_the_alert_does_not_release_the_card(
+    child, post, post_as, service, worker, responder, lead, db_tx
+):
+    from participation.safeguarding import services as alert_services
+
+    _raise(child, post, service)
+    card = _latest_card(db_tx)
+    alert = _alert_for(db_tx, card)
+    alert_services.record_action(db_tx, alert, "Referred to MASH", lead[1])
+    alert_services.close(db_tx, alert, "Referred to MASH", lead[1])
+    refused = _send(post_as, worker, card, service, responder)
+    assert refused.status_code == 422 and _latest_card(db_tx).status is CardStatus.NEW
+    # Only the lead's hand-back lets it go on, and it can be given after closing.
+    assert _hand_back(post_as, lead, alert).status_code == 302
+    assert _send(post_as, worker, card, service, responder).status_code == 302
+
+
+def test_a_held_card_cannot_be_merged_into_another_or_take_one(
+    child, post, service, worker, db_tx
+):
+    from challenge_cards import services as card_services
+
+    _raise(child, post, service, what="More bus passes for care leavers please", why="")
+    open_card = _latest_card(db_tx)
+    _raise(child, post, service)
+    held = _latest_card(db_tx)
+    with pytest.raises(card_services.CardError):
+        card_services.merge(db_tx, held, open_card, worker[1])
+    with pytest.raises(card_services.CardError):
+        card_services.merge(db_tx, open_card, held, worker[1])

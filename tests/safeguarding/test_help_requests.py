@@ -4,6 +4,7 @@ to you?" raising one urgent alert however often it is sent."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -84,7 +85,7 @@ def test_care_leavers_also_get_adult_helplines(client, post, db_tx, council):
     _join(client, post, leavers)
     page = client.get("/help").get_data(as_text=True)
     assert 'href="tel:116123"' in page and "Samaritans" in page
-    assert 'href="sms:85258"' in page and "Text SHOUT to" in page
+    assert 'href="sms:85258?&amp;body=SHOUT"' in page and "Text SHOUT to" in page
     assert 'href="tel:08001111"' in page and 'href="tel:999"' in page
 
 
@@ -204,11 +205,38 @@ def test_another_childs_key_never_joins_their_request(app, client, post, group, 
     assert client.get(f"/help/sent/{requests[1].id}").status_code == 404
 
 
-def test_sending_without_the_csrf_token_is_refused(client, post, group, db_tx):
+def test_sending_without_the_csrf_token_is_refused_and_keeps_the_words(client, post, group, db_tx):
     _join(client, post, group)
     key = _key(client.get("/help").get_data(as_text=True))
-    assert client.post("/help", data={"submission_key": key}).status_code == 400
+    response = client.post("/help", data={"submission_key": key, "words": DISCLOSURE})
+    assert response.status_code == 422
     assert _count(db_tx, HelpRequest) == 0
+    assert _count(db_tx, SafeguardingAlert) == 0
+    page = response.get_data(as_text=True)
+    assert "Please tap Send again" in page and DISCLOSURE in page and 'tel:999' in page
+    assert 'name="csrf_token"' in page  # a fresh token: the next tap sends it
+
+
+def test_a_page_left_open_overnight_still_sends_on_the_next_tap(
+    app, client, post, group, db_tx, monkeypatch
+):
+    _join(client, post, group)
+    page = client.get("/help").get_data(as_text=True)
+    monkeypatch.setitem(app.config, "WTF_CSRF_TIME_LIMIT", 1)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    time.sleep(2.1)  # the token on the open page has expired (timestamps are whole seconds)
+    stale = client.post(
+        "/help", data={"csrf_token": token, "submission_key": _key(page), "words": DISCLOSURE}
+    )
+    assert stale.status_code == 422 and DISCLOSURE in stale.get_data(as_text=True)
+    monkeypatch.setitem(app.config, "WTF_CSRF_TIME_LIMIT", 3600)
+    again = stale.get_data(as_text=True)
+    fresh = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', again).group(1)
+    sent = client.post(
+        "/help", data={"csrf_token": fresh, "submission_key": _key(again), "words": DISCLOSURE}
+    )
+    assert sent.status_code == 302
+    assert _count(db_tx, HelpRequest) == 1 and _count(db_tx, SafeguardingAlert) == 1
 
 
 def test_every_child_page_has_get_help_now_and_leave_this_site(client, post, group):

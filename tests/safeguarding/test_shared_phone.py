@@ -117,3 +117,20 @@ def test_another_childs_alert_folds_nothing_for_this_child(
     page = child.get("/me/answers").get_data(as_text=True)
     assert "school is fine" in page and SENT_NOTE not in page and DISCLOSURE not in page
     assert SENT_NOTE in other.get("/me/answers").get_data(as_text=True)
+
+
+def test_going_back_to_the_question_folds_the_words_too(child, post, survey_round):
+    # Back from the end page, or resuming later on a shared phone: the question page would
+    # otherwise show the words in the box.
+    _answer(post, survey_round, DISCLOSURE)
+    page = child.get(f"/survey/{survey_round.id}/q/4").get_data(as_text=True)
+    assert SENT_NOTE in page
+    folded = _DETAILS.search(page)
+    assert folded and DISCLOSURE in folded.group(2) and 'name="text"' in folded.group(2)
+    assert DISCLOSURE not in _outside_details(page)
+
+
+def test_a_harmless_answer_is_in_the_box_as_before(child, post, survey_round):
+    _answer(post, survey_round, "school is fine, maths is hard")
+    page = child.get(f"/survey/{survey_round.id}/q/4").get_data(as_text=True)
+    assert ">school is fine, maths is hard</textarea>" in page and SENT_NOTE not in page

@@ -114,7 +114,9 @@ def test_the_loaded_version_keeps_each_mark_with_its_answer(db_tx):
     questions = {q.key: q for q in loaded.questions}
     at_home = risk_of(questions["feel_safe"], "no")
     assert at_home is not None and at_home.strength is RiskStrength.OFFER_HELP
-    assert (at_home.reason, at_home.level) == ("unsafe_at_home", AlertLevel.CONCERN)
+    # Not safe where they live, and yes to someone to talk to: as urgent as the same words
+    # typed, or the help page's request.
+    assert (at_home.reason, at_home.level) == ("unsafe_at_home", AlertLevel.URGENT)
     tonight = risk_of(questions["safe_tonight"], "no")
     assert tonight is not None and tonight.strength is RiskStrength.ALERT
     assert tonight.level is AlertLevel.URGENT
@@ -127,11 +129,11 @@ def test_changing_a_risk_mark_makes_a_new_version(db_tx):
     data = read_question_set(YOUNGEST)
     first, _new = load_question_set(db_tx, data)
     changed = copy.deepcopy(data)
-    _feel_safe(changed)["risk"]["no"]["level"] = "urgent"
+    _feel_safe(changed)["risk"]["no"]["level"] = "concern"
     second, new = load_question_set(db_tx, changed)
     assert new and second.version == first.version + 1
-    assert risk_of(first.questions[0], "no").level is AlertLevel.CONCERN
-    assert risk_of(second.questions[0], "no").level is AlertLevel.URGENT
+    assert risk_of(first.questions[0], "no").level is AlertLevel.URGENT
+    assert risk_of(second.questions[0], "no").level is AlertLevel.CONCERN
 
 
 # Through the pages ----------------------------------------------------------------------
@@ -240,8 +242,11 @@ def test_yes_stores_one_alert_with_the_question_and_answer_the_child_saw(
     answer = _answer_row(db_tx, "feel_safe")
     assert alert.source is AlertSource.RISK_ANSWER
     assert (alert.subject_type, alert.subject_id) == (SubjectType.SURVEY_ANSWER, answer.id)
-    assert alert.level is AlertLevel.CONCERN
+    assert alert.level is AlertLevel.URGENT
+    assert alert.due_at - alert.created_at == timedelta(hours=1)
     assert alert.reasons == ["unsafe_at_home", "wants_to_talk"]
+    assert "within 1 hour, day or night" in page and 'href="tel:999"' in page
+    assert f"/help/{alert.id}?next=" in page  # how to reach them, then back to the survey
     assert alert.evidence == ["Do you feel safe where you live?", "No"]
     assert alert.text == "Do you feel safe where you live? — No"
     assert alert.participant_id is not None and alert.group_id is not None
