@@ -514,9 +514,7 @@ def test_closing_the_alert_does_not_release_the_card(
     assert _send(post_as, worker, card, service, responder).status_code == 302
 
 
-def test_a_held_card_cannot_be_merged_into_another_or_take_one(
-    child, post, service, worker, db_tx
-):
+def test_a_held_card_cannot_be_merged_into_another_or_take_one(child, post, service, worker, db_tx):
     from challenge_cards import services as card_services
 
     _raise(child, post, service, what="More bus passes for care leavers please", why="")

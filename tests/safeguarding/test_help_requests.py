@@ -213,7 +213,7 @@ def test_sending_without_the_csrf_token_is_refused_and_keeps_the_words(client, p
     assert _count(db_tx, HelpRequest) == 0
     assert _count(db_tx, SafeguardingAlert) == 0
     page = response.get_data(as_text=True)
-    assert "Please tap Send again" in page and DISCLOSURE in page and 'tel:999' in page
+    assert "Please tap Send again" in page and DISCLOSURE in page and "tel:999" in page
     assert 'name="csrf_token"' in page  # a fresh token: the next tap sends it
 
 

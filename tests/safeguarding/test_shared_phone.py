@@ -46,7 +46,7 @@ def _outside_details(page: str) -> str:
 def test_my_cards_does_not_list_the_words_that_raised_an_alert(child, post, db_tx):
     _raise_card(child, post, DISCLOSURE)
     _raise_card(child, post, HARMLESS_CARD)
-    alerted, harmless = db_tx.scalars(select(ChallengeCard).order_by(ChallengeCard.id)).all()
+    alerted, _harmless = db_tx.scalars(select(ChallengeCard).order_by(ChallengeCard.id)).all()
     alert = db_tx.scalar(select(SafeguardingAlert))
     assert (alert.subject_type, alert.subject_id) == (SubjectType.CHALLENGE_CARD, alerted.id)
 
