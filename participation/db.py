@@ -73,7 +73,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A request that writes (a form sent) takes SQLite's write lock when its transaction
+    # begins. Two deferred transactions that both read and then write deadlock, and SQLite
+    # answers one of them "database is locked" at once instead of waiting: a double tap on
+    # a card, across two app processes, told the child "not sent" although it was saved.
+    # Waiting at BEGIN (busy_timeout) turns that into a short queue. Reads stay deferred,
+    # so pages and the background workers never wait for each other.
+    from flask import has_request_context, request
+
+    writes = has_request_context() and request.method in ("POST", "PUT", "PATCH", "DELETE")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
