@@ -193,12 +193,12 @@ def raise_card(
     if submission_key:
         existing = card_for_submission(session, submission_key)
         if existing is not None:
-            return _same_sender(session, existing, participant, by)
+            return _resent(session, existing, about_me, participant, by)
     # Back to the form and "send" again: the browser keeps the words but not the form's
     # key, so the same words from the same sender within the hour are the same card.
     resent = _same_words_lately(session, prepared, group=group, participant=participant, by=by)
     if resent is not None:
-        return _same_sender(session, resent, participant, by)
+        return _resent(session, resent, about_me, participant, by)
     card = ChallengeCard(
         council_id=group.council_id,
         group_id=group.id,
@@ -221,7 +221,7 @@ def raise_card(
         existing = card_for_submission(session, submission_key) if submission_key else None
         if existing is None:
             raise
-        return _same_sender(session, existing, participant, by)
+        return _resent(session, existing, about_me, participant, by)
     _event(session, card, CardEventKind.RAISED, by=by, by_child=participant is not None)
     if about_me:
         _event(
@@ -263,6 +263,34 @@ def _same_words_lately(
         .order_by(ChallengeCard.id.desc())
         .limit(1)
     )
+
+
+def _resent(
+    session: Session,
+    card: ChallengeCard,
+    about_me: bool,
+    participant: Participant | None,
+    by: StaffUser | None,
+) -> tuple[ChallengeCard, SafeguardingAlert | None]:
+    """The same card sent again; if the child now ticks "this is about me", honour it while
+    nobody has acted on the card yet (never the other way: a private card stays private)."""
+    found = _same_sender(session, card, participant, by)
+    if about_me and not card.about_me and card.status in (CardStatus.NEW, CardStatus.RETURNED):
+        before = card.status
+        card.about_me = True
+        card.public_text = None
+        card.status = CardStatus.PRIVATE
+        card.updated_at = utcnow()
+        session.flush()
+        _event(
+            session,
+            card,
+            CardEventKind.ROUTED_PRIVATELY,
+            by_child=participant is not None,
+            from_status=before,
+            note="About the child: a worker follows it up.",
+        )
+    return found
 
 
 def _same_sender(

@@ -355,3 +355,22 @@ def test_two_requests_at_once_make_one_card_one_alert_one_email(app):
             assert _counts(session, council_id) == (1, 1, 1)
     finally:
         _remove_council(council_id)
+
+
+def test_back_and_ticking_about_me_makes_the_same_card_private(child, db_tx, council):
+    # Found by an outside tester: the resend landed on the first card, which could still
+    # be published, and the tick was ignored without a word.
+    csrf, key = _form(child)
+    what = "We want free buses to college"
+    child.post("/cards/new", data=_card_data(csrf, key, what))
+    csrf, other_key = _form(child)
+    child.post("/cards/new", data={**_card_data(csrf, other_key, what), "about_me": "y"})
+    card = db_tx.scalars(select(ChallengeCard)).one()
+    db_tx.refresh(card)
+    assert card.about_me and card.status is CardStatus.PRIVATE and card.public_text is None
+    assert CardEventKind.ROUTED_PRIVATELY in [e.kind for e in card.events]
+    # Never the other way: a private card stays private when sent again without the tick.
+    csrf, third_key = _form(child)
+    child.post("/cards/new", data=_card_data(csrf, third_key, what))
+    db_tx.refresh(card)
+    assert card.about_me and card.status is CardStatus.PRIVATE
