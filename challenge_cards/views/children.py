@@ -90,7 +90,7 @@ def my_card(card_id: int) -> str:
     assert participant is not None
     card = queries.card_for_child(db.session, card_id, participant) or abort(404)
     reply_form = (
-        ReplyForm(version=card.version, what_change=card.what_change, why_matters="")
+        ReplyForm(version=card.version, what_change=card.what_change, why_matters=card.why_matters)
         if card.status is CardStatus.RETURNED
         else None
     )
