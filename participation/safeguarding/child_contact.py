@@ -108,6 +108,16 @@ def reach_for(
             _("Yes: the child left a contact"),
             _("Contact the child left: %(contact)s", contact=alert.contact_details),
         )
+    if alert.group_id is not None:
+        # The child was told "they will try to reach you through your group".
+        return Reach(
+            False,
+            _("No contact left: only through their group"),
+            _(
+                "No contact left. The child was told someone would try to reach them through"
+                " their group: ask the group's worker (the child is not named)."
+            ),
+        )
     return Reach(False, _("Not reachable: no contact left"), _("Not reachable: no contact left"))
 
 

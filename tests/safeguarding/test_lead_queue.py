@@ -119,7 +119,7 @@ def test_whether_and_how_the_child_can_be_reached(
     queue = client.get("/safeguarding/alerts").get_data(as_text=True)
     assert "Yes: by phone" in queue and "Yes: through their worker" in queue
     assert "Yes: the child left a contact" in queue
-    assert "Not reachable: no contact left" in queue
+    assert "No contact left: only through their group" in queue
     assert "Worker: Priya Worker" in queue
     assert "07700 900123" not in queue and "tuesday" not in queue  # details on the alert page
 
@@ -137,7 +137,7 @@ def test_whether_and_how_the_child_can_be_reached(
     page = client.get(f"/safeguarding/alerts/{left.id}").get_data(as_text=True)
     assert "Contact the child left: ring me at school on tuesday" in page
     page = client.get(f"/safeguarding/alerts/{silent.id}").get_data(as_text=True)
-    assert "Not reachable: no contact left" in page
+    assert "No contact left. The child was told someone would try to reach them" in page
     assert "Priya Worker" in page
 
 
