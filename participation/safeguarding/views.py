@@ -64,10 +64,13 @@ def help_page() -> tuple[str, int]:
     return _render_help(participant, form)
 
 
-def _keep_words_on_a_stale_token(form: Any) -> None:
-    """A page left open too long: say so kindly, keeping what the child wrote."""
+def _keep_words_on_a_stale_token(form: Any) -> int:
+    """A page left open too long: say so kindly, keeping what the child wrote. The status:
+    400 when the token was refused (nothing is stored), else 422."""
     if form.errors.pop("csrf_token", None) is not None:
         form.form_errors.append(_("This page was open a long time. Please tap Send again."))
+        return 400
+    return 422
 
 
 # The forms check their own token (Flask-WTF's FlaskForm), so a page left open overnight
@@ -83,8 +86,7 @@ def send_help_request() -> Any:
         return _render_help(None, None, 403, not_joined=True)
     form = HelpRequestForm()
     if not form.validate_on_submit():
-        _keep_words_on_a_stale_token(form)
-        return _render_help(participant, form, 422)
+        return _render_help(participant, form, _keep_words_on_a_stale_token(form))
     result = help_requests.assess_words(form.words.data)  # before the write begins
     fields = {
         "words": form.words.data,
@@ -143,9 +145,7 @@ def child_help(alert_id: int) -> Any:
         services.leave_contact(db.session, alert, form.contact.data or "")
         db.session.commit()
         return render_template("safeguarding/help.html", form=None, contact_saved=True, **shown)
-    if request.method == "POST":
-        _keep_words_on_a_stale_token(form)
-    status = 422 if request.method == "POST" else 200
+    status = _keep_words_on_a_stale_token(form) if request.method == "POST" else 200
     return render_template("safeguarding/help.html", form=form, **shown), status
 
 
