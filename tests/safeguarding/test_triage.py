@@ -2,7 +2,7 @@
 
 Two kinds of labelled sets live in tests/data/:
 - ``triage_labelled.jsonl``: the first version's set; the lexicon was tuned on it.
-- ``triage_heldout.jsonl``, ``triage_heldout_extra.jsonl``, ``triage_dev.jsonl``: written
+- ``triage_heldout.jsonl``, ``triage_heldout_extra.jsonl``, ``triage_dev*.jsonl``: written
   by people who had not read the rules, before the rules changed; the rules were then
   improved on what they missed (general concepts, never one sentence).
 - ``triage_final_blind.jsonl``: written the same way and never tuned on.
@@ -78,8 +78,9 @@ def test_held_out_set() -> None:
         ("triage_heldout_extra.jsonl", 0.95, 0.2),
         # Written blind as a development set, then tuned on.
         ("triage_dev.jsonl", 0.95, 0.2),
+        ("triage_dev2.jsonl", 0.95, 0.2),  # the most indirect tellings
         # Written blind and never tuned on: the honest figure (see the README).
-        ("triage_final_blind.jsonl", 0.8, 0.2),
+        ("triage_final_blind.jsonl", 0.84, 0.2),
     ],
 )
 def test_other_labelled_sets(name: str, recall: float, false_alarms: float) -> None:
