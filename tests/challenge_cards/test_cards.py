@@ -30,22 +30,6 @@ def service(db_tx, council):
     return found
 
 
-@pytest.fixture()
-def child(client, post, group):
-    post("/join", {"code": group.current_join_code.display})
-    return client
-
-
-@pytest.fixture()
-def worker(staff_client):
-    return staff_client(Role.PARTICIPATION_WORKER)
-
-
-@pytest.fixture()
-def responder(staff_client):
-    return staff_client(Role.SERVICE_RESPONDER)
-
-
 def _card(db_tx, card_id=None):
     db_tx.expire_all()
     query = select(ChallengeCard).order_by(ChallengeCard.id.desc())

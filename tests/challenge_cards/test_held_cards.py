@@ -41,22 +41,6 @@ def service(db_tx, council):
 
 
 @pytest.fixture()
-def child(client, post, group):
-    post("/join", {"code": group.current_join_code.display})
-    return client
-
-
-@pytest.fixture()
-def worker(staff_client):
-    return staff_client(Role.PARTICIPATION_WORKER)
-
-
-@pytest.fixture()
-def responder(staff_client):
-    return staff_client(Role.SERVICE_RESPONDER)
-
-
-@pytest.fixture()
 def lead(staff_client):
     return staff_client(Role.SAFEGUARDING_LEAD)
 

@@ -33,12 +33,6 @@ _CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 @pytest.fixture()
-def child(client, post, group):
-    post("/join", {"code": group.current_join_code.display})
-    return client
-
-
-@pytest.fixture()
 def lead(make_user):
     return make_user(Role.SAFEGUARDING_LEAD, email="lead@test.example")
 
