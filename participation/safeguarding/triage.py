@@ -731,6 +731,7 @@ class Triage:
         return TriageResult(max(worst.values()), tuple(reasons), evidence)
 
 
+_ALONE = frozenset({"ALONE"})
 _CLAUSE_WORDS = frozenset({"but", "although", "though", "however", "except"})
 
 # Concepts that qualify others rather than carry harm: an idiom does not hide them.
@@ -756,6 +757,9 @@ def _near(
     positions: Sequence[_Position],
     sentence: int,
 ) -> bool:
+    if need.concepts == _ALONE:
+        # The whole text is the anchor, give or take a word ("cutting", "help me pls").
+        return len(positions) <= (anchor.end - anchor.start) + 1
     for concept in need.concepts:
         for o in by_concept.get(concept, ()):
             if o is anchor or positions[o.start].sentence != sentence:

@@ -79,8 +79,9 @@ def test_held_out_set() -> None:
         # Written blind as a development set, then tuned on.
         ("triage_dev.jsonl", 0.95, 0.2),
         ("triage_dev2.jsonl", 0.95, 0.2),  # the most indirect tellings
+        ("triage_dev3.jsonl", 0.95, 0.2),  # many voices, few safeguarding words
         # Written blind and never tuned on: the honest figure (see the README).
-        ("triage_final_blind.jsonl", 0.84, 0.2),
+        ("triage_final_blind.jsonl", 0.85, 0.2),
     ],
 )
 def test_other_labelled_sets(name: str, recall: float, false_alarms: float) -> None:
