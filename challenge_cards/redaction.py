@@ -280,12 +280,24 @@ def _emails_and_handles(text: str) -> Iterator[Span]:
 # --- Phone numbers --------------------------------------------------------------------
 
 # Digits with at most two separators between each: "07700 900 123", "+44 (0)7700-900123".
-_PHONE = re.compile(r"(?<![\w+])(?:\+|\b)[ \t]?\d(?:[ \t.()-]{0,2}\d){6,14}(?!\d)")
+_PHONE = re.compile(r"(?<![\w+])(?:\+|\b)[ \t]?\d(?:[ \t.()-]{0,3}\d){6,14}(?!\d)")
+# A letter O written for a zero between digits ("07700 9OO 123"): read as 0, same length.
+_O_FOR_ZERO = re.compile(r"(?<=\d)[oO](?=[\d\s oO]*\d)")
+# A number spelt out ("seven seven zero zero nine..."): as many digits as a phone number.
+_DIGIT_WORDS = "zero|oh|o|nought|one|two|three|four|five|six|seven|eight|nine|double|triple"
+_SPELT_PHONE = re.compile(
+    rf"\b(?:zero|oh|nought)\b[\s,.-]*(?:(?:{_DIGIT_WORDS})\b[\s,.-]*){{8,}}", re.IGNORECASE
+)
 # Help lines children are told to ring; they are not personal details.
 _HELPLINES = frozenset({"08001111", "116123", "116111", "08088005000", "08000684141", "999"})
 
 
 def _phones(text: str) -> Iterator[Span]:
+    for match in _SPELT_PHONE.finditer(text):
+        yield (match.start(), match.end(), DetailKind.PHONE)
+    previous = None
+    while previous != text:  # "9OO": each O follows a digit once the one before is read
+        previous, text = text, _O_FOR_ZERO.sub("0", text)  # same length: spans still fit
     for match in _PHONE.finditer(text):
         raw = match.group()
         digits = re.sub(r"\D", "", raw)

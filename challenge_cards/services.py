@@ -461,11 +461,39 @@ def _check_publishable(session: Session, card: ChallengeCard, text: str, what: s
             f"{what} still has personal details: {found}. "
             "Take them out (or write [name]) before it is published."
         )
-    if triage(text).level is Level.URGENT or _repeats_a_disclosure(session, card, text):
+    judged = triage(text)
+    reasons = set(judged.reasons)
+    harm = bool(reasons & _HARM_DONE_TO_SOMEONE) or (
+        judged.level is Level.URGENT and not reasons <= _A_GROUPS_WORRY
+    )
+    if harm or _repeats_a_disclosure(session, card, text):
         raise CardError(
             f"{what} may hold something a child disclosed, so it cannot be published. "
             "Write it without those words, or ask the safeguarding lead."
         )
+
+
+# Reasons that describe harm done to a child (told in the third person too: "a young person
+# is being hit by their carer"), unlike a group's fair worries ("buses feel unsafe at night").
+_HARM_DONE_TO_SOMEONE = frozenset(
+    {
+        "physical_abuse",
+        "sexual_abuse",
+        "emotional_abuse",
+        "neglect",
+        "domestic_abuse",
+        "sexual_exploitation",
+        "criminal_exploitation",
+        "online_grooming",
+        "trafficking",
+        "harmful_practices",
+        "self_harm",
+        "suicide",
+    }
+)
+
+
+_A_GROUPS_WORRY = frozenset({"unsafe_at_home", "bullying"})
 
 
 def _repeats_a_disclosure(session: Session, card: ChallengeCard, text: str) -> bool:

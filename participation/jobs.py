@@ -183,6 +183,8 @@ def work(loop: bool, interval: float, max_jobs: int) -> None:
     while True:
         try:
             job = run_next(db.session, handlers)
+            if job is None:
+                remove_expired(db.session, utcnow())
         except SQLAlchemyError:
             if not loop:
                 raise
@@ -198,7 +200,6 @@ def work(loop: bool, interval: float, max_jobs: int) -> None:
             if max_jobs and done >= max_jobs:
                 return
             continue
-        remove_expired(db.session, utcnow())
         if not loop:
             return
         db.session.rollback()

@@ -387,6 +387,8 @@ class _English:
             return None
         is_word = norm.isalpha() and len(norm) >= 2
         is_known = is_word and self.known(squeeze(norm))
+        if norm not in self.aliases and _LEET_WORD.fullmatch(norm):
+            norm = norm.translate(_LEET)  # "t0uches", "h1ts": digits standing for letters
         return is_word, is_known, tuple((p, self.keys_for(p)) for p in self.expand(norm))
 
     def entry_keys(self, entry: str) -> list[str]:
@@ -732,6 +734,10 @@ class Triage:
 
 
 _ALONE = frozenset({"ALONE"})
+# A word of letters with digits standing in for some of them (not "2nite": text-speak
+# aliases are read first, and a word must hold at least two letters).
+_LEET_WORD = re.compile(r"(?=(?:.*[a-z]){2})[a-z]*[013457@][a-z0-9@]*")
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a"})
 _CLAUSE_WORDS = frozenset({"but", "although", "though", "however", "except"})
 
 # Concepts that qualify others rather than carry harm: an idiom does not hide them.

@@ -509,3 +509,42 @@ def test_a_held_card_cannot_be_merged_into_another_or_take_one(child, post, serv
         card_services.merge(db_tx, held, open_card, worker[1])
     with pytest.raises(card_services.CardError):
         card_services.merge(db_tx, open_card, held, worker[1])
+
+
+@pytest.mark.parametrize(
+    "public_text",
+    [
+        "One child says their stepdad hurts them",
+        "A young person in the group is being hit by their foster carer",
+        "A child told us an adult touches them at night",
+        "he t0uches me when mum is 0ut",
+    ],
+)
+def test_a_disclosure_told_in_the_third_person_or_disguised_is_not_published(
+    child, post, post_as, service, worker, responder, db_tx, public_text
+):
+    # Found by an outside tester, on a card that raised no alert at all.
+    _raise(child, post, service, what="More youth clubs in the holidays please", why="")
+    card = _latest_card(db_tx)
+    assert (
+        _send(post_as, worker, card, service, responder, public_text=public_text).status_code == 422
+    )
+    assert _latest_card(db_tx).status is CardStatus.NEW
+
+
+@pytest.mark.parametrize(
+    "public_text",
+    [
+        "Young people feel unsafe on buses at night: more late buses please.",
+        "Children are bullied on the school bus and want a monitor.",
+        WORKERS_TEXT,
+    ],
+)
+def test_a_groups_fair_worry_is_still_published(
+    child, post, post_as, service, worker, responder, db_tx, public_text
+):
+    _raise(child, post, service, what="More youth clubs in the holidays please", why="")
+    card = _latest_card(db_tx)
+    assert (
+        _send(post_as, worker, card, service, responder, public_text=public_text).status_code == 302
+    )

@@ -420,3 +420,20 @@ def test_long_text_is_fast(text: str) -> None:
     started = time.perf_counter()
     find_personal_details(text)
     assert time.perf_counter() - started < 3.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ring 07700 9OO 123",  # letter O for zero
+        "0 7 7 0 0 - 9 0 0 - 1 2 3",  # spaced out
+        "call zero seven seven zero zero nine zero zero one two three",  # spelt out
+    ],
+)
+def test_a_disguised_phone_number_is_still_a_phone_number(text: str) -> None:
+    # Found by an outside tester: these were published on "you said, we did".
+    assert [d.kind for d in find_personal_details(text)] == [DetailKind.PHONE]
+
+
+def test_counting_in_words_is_not_a_phone_number() -> None:
+    assert find_personal_details("we counted one two three four five six seven eight nine") == []

@@ -238,3 +238,28 @@ def test_control_characters_in_names_do_not_break_the_workbook(db_tx, council, a
     book = load_workbook(io.BytesIO(exports.to_xlsx(made)))
     names = {row[0] for row in book["response_rates"].values}
     assert "Round with control" in names
+
+
+def test_the_jobs_worker_survives_a_locked_database(app, monkeypatch):
+    # Found by an outside tester: one "database is locked" while tidying old files stopped
+    # `jobs work --loop` for good, and every pack after it waited for ever.
+    from sqlalchemy.exc import OperationalError
+
+    from participation import jobs
+
+    class Stop(Exception):
+        pass
+
+    calls = {"tidy": 0}
+
+    def locked_once(session, now):
+        calls["tidy"] += 1
+        if calls["tidy"] == 1:
+            raise OperationalError("DELETE", {}, Exception("database is locked"))
+        raise Stop
+
+    monkeypatch.setattr(jobs, "remove_expired", locked_once)
+    monkeypatch.setattr(jobs.time, "sleep", lambda _seconds: None)
+    result = app.test_cli_runner().invoke(args=["jobs", "work", "--loop"])
+    assert isinstance(result.exception, Stop)  # it carried on after the lock, to the next round
+    assert calls["tidy"] == 2
