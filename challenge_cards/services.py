@@ -276,18 +276,15 @@ def _resent(
     nobody has acted on the card yet (never the other way: a private card stays private)."""
     found = _same_sender(session, card, participant, by)
     if about_me and not card.about_me and card.status in (CardStatus.NEW, CardStatus.RETURNED):
-        before = card.status
         card.about_me = True
         card.public_text = None
-        card.status = CardStatus.PRIVATE
-        card.updated_at = utcnow()
-        session.flush()
-        _event(
+        _move(
             session,
             card,
             CardEventKind.ROUTED_PRIVATELY,
+            {CardStatus.NEW, CardStatus.RETURNED},
+            CardStatus.PRIVATE,
             by_child=participant is not None,
-            from_status=before,
             note="About the child: a worker follows it up.",
         )
     return found
