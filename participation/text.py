@@ -11,8 +11,11 @@ files. This module holds the one copy of that machinery:
   "changed" meet, not to be linguistically right.
 - ``PhraseMatcher`` finds every occurrence of many word patterns in one pass, with
   spelling tolerance (edit distance 1 for longer words) through a symmetric-deletion index.
+  The tagger uses it. Triage has its own concept matcher (``safeguarding/triage.py``):
+  there a word can have several keys at once (the stems of an Arabic or Pashto word, a
+  spelling correction), which these patterns do not express.
 
-Pattern syntax, used by both data files:
+Pattern syntax, used by the tagger's vocabulary:
 
 - words are normalised and stemmed like the text ("workers" matches "worker");
 - ``<name>`` stands for any entry of the group ``name`` (entries may themselves be phrases);
