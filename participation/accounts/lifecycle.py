@@ -70,6 +70,7 @@ def issue_link(
         user_id=user.id,
         purpose=purpose,
         token_hash=token_hash(token),
+        created_at=now,
         expires_at=now + LIFETIMES[purpose],
         created_by_id=by.id if by else None,
     )
