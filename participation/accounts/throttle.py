@@ -77,20 +77,25 @@ def _lock_row(
     """The throttle row for ``key``, created if need be, locked until the commit."""
     dialect = session.get_bind().dialect.name
     values = {"key": key, "kind": kind.value, "user_id": user_id, "failures": 0}
-    if dialect == "postgresql":
-        session.execute(pg_insert(SignInThrottle).values(**values).on_conflict_do_nothing())
-    elif dialect == "sqlite":
-        session.execute(sqlite_insert(SignInThrottle).values(**values).on_conflict_do_nothing())
-    elif session.get(SignInThrottle, key) is None:  # pragma: no cover (other databases)
-        session.add(SignInThrottle(**values))
-        session.flush()
-    row = session.scalars(
-        select(SignInThrottle)
-        .where(SignInThrottle.key == key)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    return row
+    # A row another request deleted between our insert and our select (an administrator
+    # clearing failures) is simply made again.
+    for _attempt in range(5):
+        if dialect == "postgresql":
+            session.execute(pg_insert(SignInThrottle).values(**values).on_conflict_do_nothing())
+        elif dialect == "sqlite":
+            session.execute(sqlite_insert(SignInThrottle).values(**values).on_conflict_do_nothing())
+        elif session.get(SignInThrottle, key) is None:  # pragma: no cover (other databases)
+            session.add(SignInThrottle(**values))
+            session.flush()
+        row = session.scalars(
+            select(SignInThrottle)
+            .where(SignInThrottle.key == key)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+        if row is not None:
+            return row
+    raise RuntimeError(f"sign-in throttle row {key!r} keeps disappearing")
 
 
 def wait_before_attempt(
@@ -134,7 +139,15 @@ def failed(session: Session, key: str, now: datetime | None = None) -> None:
 
 
 def succeeded(session: Session, key: str) -> None:
-    session.execute(delete(SignInThrottle).where(SignInThrottle.key == key))
+    """The right password or code: this identity's failures are forgotten.
+
+    The row is kept (reset, not deleted), so that a request waiting on its lock finds it.
+    """
+    row = session.get(SignInThrottle, key)
+    if row is not None:
+        row.failures = 0
+        row.first_failure_at = row.last_failure_at = row.next_attempt_at = None
+        session.flush()
 
 
 def clear_for_user(session: Session, user_id: int, normalised_email: str) -> int:
