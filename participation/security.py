@@ -132,7 +132,7 @@ def register_rate_limit_storage_check(app: Flask) -> None:
     """
     if not rate_limits_are_per_process(app):
         return
-    from participation.config import is_local
+    from participation.config import ENV_PREFIX, ConfigError, is_local
 
     if is_local(app.config):
         if not app.config.get("TESTING"):
@@ -142,6 +142,13 @@ def register_rate_limit_storage_check(app: Flask) -> None:
                 "N times as many tries. Set PARTICIPATION_REDIS_URL before going live."
             )
         return
+    if not app.config.get("SINGLE_PROCESS"):
+        raise ConfigError(
+            f"{ENV_PREFIX}REDIS_URL is not set. Without shared storage each app process "
+            "counts sign-in attempts, join codes and API calls on its own, so N processes "
+            "allow N times every limit. Set it to a Redis every process uses, or, if this "
+            f"site really runs as one process, set {ENV_PREFIX}SINGLE_PROCESS=1."
+        )
     log.warning(
         "PARTICIPATION_SINGLE_PROCESS=1 and no PARTICIPATION_REDIS_URL: rate limits are "
         "counted in this process only; a second process on this machine will refuse requests."
