@@ -345,13 +345,6 @@ def load_config(app: Any, overrides: dict[str, Any] | None) -> Settings:
         app.config["TRUSTED_HOSTS"] = trusted
     app.config["REMEMBER_COOKIE_SECURE"] = settings.SESSION_COOKIE_SECURE
     app.config["PERMANENT_SESSION_LIFETIME"] = settings.STAFF_SESSION_MAX_HOURS * 3600
-    if not settings.REDIS_URL and not local and not settings.SINGLE_PROCESS:
-        raise ConfigError(
-            f"{ENV_PREFIX}REDIS_URL is not set. Without shared storage each app process "
-            "counts sign-in attempts, join codes and API calls on its own, so N processes "
-            "allow N times every limit. Set it to a Redis every process uses, or, if this "
-            f"site really runs as one process, set {ENV_PREFIX}SINGLE_PROCESS=1."
-        )
     app.config["RATELIMIT_STORAGE_URI"] = settings.REDIS_URL or "memory://"
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     app.extensions["settings"] = settings

@@ -127,6 +127,7 @@ def reset_password(token: str) -> Any:
 def _start_enrolment(link: AccountLink) -> Response:
     """This browser, and only this one, may now set up the code app for the link's person."""
     nonce = lifecycle.begin_enrolment(db.session, link)
+    lifecycle.enrolment_secret(db.session, link)  # made here: the set-up page's GET writes nothing
     db.session.commit()
     session.clear()
     session[ENROL_SESSION_KEY] = nonce
@@ -200,7 +201,6 @@ def set_up_second_factor() -> Any:
         return redirect(url_for(".sign_in"))
     user = link.user
     secret = lifecycle.enrolment_secret(db.session, link)
-    db.session.commit()
     form = SecondFactorForm()
     if form.validate_on_submit():
         if services.enrol_second_factor(db.session, user, secret, form.code.data or ""):
