@@ -60,14 +60,24 @@ def change_password() -> Any:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user: StaffUser = current_user._get_current_object()
+        # Guessing the current password from a session left open counts like a sign-in.
+        key = throttle_key(ThrottleKind.PASSWORD, user, user.email)
+        wait = throttle.wait_before_attempt(db.session, key, ThrottleKind.PASSWORD, user.id)
+        if wait is not None:
+            db.session.commit()
+            form.current_password.errors = [wait_message(wait)]
+            return render_template("accounts/change_password.html", form=form), 429
         try:
             services.change_password(
                 db.session, user, form.current_password.data or "", form.new_password.data or ""
             )
         except services.AccountError as error:
+            if isinstance(error, services.WrongPassword):
+                throttle.failed(db.session, key)
             db.session.commit()  # keeps the audit of a wrong current password
             form.current_password.errors = [str(error)]
         else:
+            throttle.succeeded(db.session, key)
             _tell_owner_password_changed(user, "changed")
             db.session.commit()
             # The token rotated: every other session ended; this one goes on under the new one.

@@ -42,6 +42,10 @@ class AccountError(ValueError):
     """A change to an account that cannot be made; the message is safe to show."""
 
 
+class WrongPassword(AccountError):
+    """The current password given was not the account's."""
+
+
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
@@ -321,7 +325,7 @@ def change_password(session: Session, user: StaffUser, current: str, new_passwor
         _hasher.verify(user.password_hash, current)
     except (VerificationError, InvalidHashError):
         audit.record(session, audit.AuditAction.PASSWORD_CHANGE_FAILED, actor=user)
-        raise AccountError("Your current password is not right.") from None
+        raise WrongPassword("Your current password is not right.") from None
     if current == new_password:
         raise AccountError("Choose a new password that is not your current one.")
     set_password(session, user, new_password, how="changed", by=user)

@@ -243,7 +243,7 @@ def test_an_invited_panel_member_is_signed_in_after_choosing_a_password(
     app, client, login_as, db_tx
 ):
     login_as(Role.ADMIN)
-    user, link = _invite(
+    _user, link = _invite(
         lambda path, data: post_form(client, path, data),
         db_tx,
         "cllr@test.example",

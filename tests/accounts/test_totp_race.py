@@ -23,7 +23,7 @@ from participation.accounts import crypto, services
 from participation.accounts.models import Role, StaffRole, StaffUser
 from participation.councils import services as council_services
 from participation.db import Base, db
-from tests.conftest import TEST_PASSWORD, _TEST_PASSWORD_HASH, post_form
+from tests.conftest import _TEST_PASSWORD_HASH, TEST_PASSWORD, post_form
 
 TRIALS = 8
 
@@ -109,7 +109,7 @@ def test_two_sessions_sending_the_same_fresh_code_get_one_sign_in(app, committed
         statuses = _race(
             [
                 (
-                    lambda b=b, t=t: (
+                    lambda b=b, t=t, code=code: (
                         b.post("/sign-in/code", data={"code": code, "csrf_token": t}).status_code
                     )
                 )
@@ -128,7 +128,7 @@ def test_the_step_is_claimed_by_one_conditional_update(app, committed_worker):
         _forget_last_step(world)
         code = pyotp.TOTP(world.secret).now()
 
-        def verify() -> bool:
+        def verify(code: str = code) -> bool:
             with app.app_context(), Session(world.engine) as session:
                 user = session.get(StaffUser, world.user_id)
                 assert user is not None
