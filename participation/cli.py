@@ -142,6 +142,26 @@ def create_user(council_slug: str, email: str, name: str, roles: tuple[str, ...]
         )
 
 
+@users_cli.command("set-up-link")
+@click.option("--email", required=True)
+def set_up_link(email: str) -> None:
+    """Forget someone's code app and print (and email) a one-time link to set up a new one.
+
+    For an account that has none yet (made before invitations), or a lost phone when no
+    other administrator can use the staff page.
+    """
+    from participation.accounts.lifecycle import issue_link
+    from participation.accounts.models import LinkPurpose
+
+    user = accounts.find_user_by_email(db.session, email)
+    if user is None or not user.active:
+        raise click.ClickException(f"No active account uses {email}.")
+    accounts.reset_second_factor(db.session, user, by=None)
+    _link, address = issue_link(db.session, user, LinkPurpose.SECOND_FACTOR_RESET, by=None)
+    db.session.commit()
+    click.echo(f"Set up the code app for {user.email} (works once, for a day): {address}")
+
+
 @users_cli.command("new-totp-key")
 def new_totp_key() -> None:
     """Print a new key for PARTICIPATION_TOTP_ENCRYPTION_KEYS."""

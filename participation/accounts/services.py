@@ -277,7 +277,7 @@ def enrol_second_factor(session: Session, user: StaffUser, secret: str, code: st
     return True
 
 
-def reset_second_factor(session: Session, user: StaffUser, by: StaffUser) -> None:
+def reset_second_factor(session: Session, user: StaffUser, by: StaffUser | None) -> None:
     """Forget the person's code app and end their sessions; they set up a new one from a link."""
     user.totp_secret = None
     user.totp_last_step = None
@@ -286,7 +286,7 @@ def reset_second_factor(session: Session, user: StaffUser, by: StaffUser) -> Non
     audit.record(
         session,
         audit.AuditAction.SECOND_FACTOR_RESET,
-        actor=by,
+        actor=by,  # none: from the command line
         council_id=user.council_id,
         target_type="staff_user",
         target_id=user.id,
