@@ -5,11 +5,13 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, request
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from werkzeug.routing import IntegerConverter
 
 from participation.db import MAX_ROW_ID
@@ -76,8 +78,26 @@ class RowIdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class StaffSessionInterface(SecureCookieSessionInterface):
+    """Signed-cookie sessions whose expiry is fixed at sign-in time plus the cap.
+
+    Flask's permanent sessions expire ``PERMANENT_SESSION_LIFETIME`` after the latest
+    response, so an active session's cookie lived for ever. A staff session's cookie now
+    expires at ``signed_in_at`` + ``STAFF_SESSION_MAX_HOURS`` however active it is; the
+    server checks the same age (``participation.access``), so a kept cookie is no use either.
+    """
+
+    def get_expiration_time(self, app: Flask, session: SessionMixin) -> datetime | None:
+        started = session.get("signed_in_at") if session.permanent else None
+        if isinstance(started, int | float):
+            hours = int(app.config.get("STAFF_SESSION_MAX_HOURS", 8))
+            return datetime.fromtimestamp(float(started), UTC) + timedelta(hours=hours)
+        return super().get_expiration_time(app, session)
+
+
 def register_security(app: Flask) -> None:
     app.after_request(set_security_headers)
+    app.session_interface = StaffSessionInterface()
     register_rate_limit_storage_check(app)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import re
 import time
 import unicodedata
 from collections.abc import Iterable
@@ -228,11 +229,22 @@ def matching_totp_step(secret: str, code: str, at: float | None = None) -> int |
     return None
 
 
+_PLAIN_SECRET = re.compile(r"[A-Z2-7]{16,64}")
+
+
 def totp_secret_of(user: StaffUser) -> str | None:
-    """The user's TOTP secret in the clear (stored encrypted), or None."""
+    """The user's TOTP secret in the clear (stored encrypted), or None.
+
+    A plain base32 secret is one written before encryption (by a process of the previous
+    release during a rolling upgrade, after the migration ran): it is read, and encrypted
+    at the next accepted code.
+    """
     if not user.totp_secret:
         return None
-    return crypto.decrypt(user.totp_secret)
+    plain = crypto.decrypt(user.totp_secret)
+    if plain is None and _PLAIN_SECRET.fullmatch(user.totp_secret):
+        return user.totp_secret
+    return plain
 
 
 def verify_second_factor(
@@ -261,6 +273,9 @@ def verify_second_factor(
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return False
     set_committed_value(user, "totp_last_step", step)
+    if user.totp_secret == secret:  # still in the clear: encrypt it now
+        user.totp_secret = crypto.encrypt(secret)
+        session.flush()
     return True
 
 

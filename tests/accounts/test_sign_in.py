@@ -218,3 +218,17 @@ def test_too_many_attempts_page_is_clear(post, make_user, rate_limits):
         response = _sign_in(post, "someone@test.example", "wrong password here")
     assert response.status_code == 429
     assert "Too many tries" in response.get_data(as_text=True)
+
+
+def test_a_secret_stored_in_the_clear_works_once_and_is_then_encrypted(
+    client, post, make_user, password, db_tx
+):
+    # Written by a process of the previous release during a rolling upgrade.
+    user = make_user(Role.PARTICIPATION_WORKER)
+    plain = pyotp.random_base32()
+    user.totp_secret = plain
+    db_tx.flush()
+    _sign_in(post, user.email, password)
+    assert post("/sign-in/code", {"code": pyotp.TOTP(plain).now()}).status_code == 302
+    db_tx.expire_all()
+    assert user.totp_secret != plain and crypto.decrypt(user.totp_secret) == plain

@@ -312,3 +312,24 @@ def test_the_sqlite_file_and_its_journal_are_owner_only(tmp_path):
     path.chmod(0o644)  # made by someone else, world-readable: tightened on next start
     make_engine(f"sqlite:///{path}").dispose()
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_session_cookie_expiry_does_not_slide_with_activity(client, post, make_user, password):
+    from email.utils import parsedate_to_datetime
+
+    user = make_user(Role.PANEL_MEMBER)
+    signed_in = post("/sign-in", {"email": user.email, "password": password})
+
+    def expiry(response):
+        cookie = next(
+            c for c in response.headers.getlist("Set-Cookie") if c.startswith("cv_session=")
+        )
+        return parsedate_to_datetime(cookie.split("Expires=")[1].split(";")[0])
+
+    first = expiry(signed_in)
+    with client.session_transaction() as session:
+        started = session["signed_in_at"]
+    later = client.get("/staff")
+    assert later.status_code == 200
+    assert expiry(later) == first
+    assert abs(first.timestamp() - (started + 8 * 3600)) < 2
