@@ -132,9 +132,15 @@ def failed(session: Session, key: str, now: datetime | None = None) -> None:
     delay = policy().delay_after(row.failures)
     row.next_attempt_at = now + delay if delay else None
     # Identities nobody has tried for a day (mostly made-up addresses) are not kept.
-    session.execute(
-        delete(SignInThrottle).where(SignInThrottle.last_failure_at < now - FORGET_AFTER)
+    # SKIP LOCKED: a stale row another attempt holds is left for next time, so two
+    # attempts never wait on each other's rows (no deadlock).
+    stale = (
+        select(SignInThrottle.key)
+        .where(SignInThrottle.last_failure_at < now - FORGET_AFTER)
+        .limit(100)
+        .with_for_update(skip_locked=True)
     )
+    session.execute(delete(SignInThrottle).where(SignInThrottle.key.in_(stale)))
     session.flush()
 
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from participation.accounts import crypto, throttle
-from participation.accounts.models import Role, SignInThrottle
+from participation.accounts.models import Role, SignInThrottle, ThrottleKind
 from participation.audit import AuditAction, AuditEvent
 from participation.db import utcnow
 from tests.conftest import post_form
@@ -204,3 +204,19 @@ def test_the_code_step_has_the_same_slower_path_and_the_owners_browser_is_spared
     assert "<td>8</td>" in client.get(f"/staff/users/{user.id}").get_data(as_text=True)
     post(f"/staff/users/{user.id}/clear-sign-in-delay", {}, page=f"/staff/users/{user.id}")
     assert _rows(db_tx) == []
+
+
+def test_failures_are_forgotten_a_day_later(app, make_user, password, db_tx):
+    db_tx.add(
+        SignInThrottle(
+            key="password:made-up@nowhere.example",
+            kind=ThrottleKind.PASSWORD,
+            failures=30,
+            last_failure_at=utcnow() - timedelta(days=2),
+            next_attempt_at=utcnow() - timedelta(days=2) + timedelta(minutes=15),
+        )
+    )
+    db_tx.flush()
+    user = make_user(Role.PANEL_MEMBER)
+    _sign_in(app.test_client(), user.email, "a wrong password!")
+    assert [r.key for r in _rows(db_tx)] == [f"password:{user.email}"]
