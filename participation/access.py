@@ -81,26 +81,40 @@ def rule_for(endpoint: str | None) -> AccessRule | None:
     return getattr(view, "access_rule", None)
 
 
-def _idle_timed_out() -> bool:
-    """Sign staff out after a spell without activity; true when that just happened."""
+def _session_ended() -> str | None:
+    """Sign staff out after a spell without activity, or when the session reaches its
+    absolute age (counted from sign-in, never extended by activity); says which."""
     if not current_user.is_authenticated:
-        return False
+        return None
     now = datetime.now(UTC).timestamp()
-    limit = current_app.config["STAFF_IDLE_TIMEOUT_MINUTES"] * 60
+    idle_limit = current_app.config["STAFF_IDLE_TIMEOUT_MINUTES"] * 60
+    age_limit = current_app.config["STAFF_SESSION_MAX_HOURS"] * 3600
     last = session.get("seen_at")
-    if last is not None and now - float(last) > limit:
+    started = session.get("signed_in_at")
+    if started is None:
+        # A session from before the cap was counted: its age starts now, once.
+        session["signed_in_at"] = started = now
+    reason = None
+    if last is not None and now - float(last) > idle_limit:
+        reason = "idle"
+    elif now - float(started) > age_limit:
+        reason = "age"
+    if reason is not None:
         from participation import audit
         from participation.db import db
 
         audit.record(
-            db.session, audit.AuditAction.IDLE_TIMEOUT, actor=current_user._get_current_object()
+            db.session,
+            audit.AuditAction.IDLE_TIMEOUT,
+            actor=current_user._get_current_object(),
+            detail={"reason": reason},
         )
         db.session.commit()
         logout_user()
         session.clear()
-        return True
+        return reason
     session["seen_at"] = now
-    return False
+    return None
 
 
 def enforce_access() -> Any:
@@ -114,10 +128,15 @@ def enforce_access() -> Any:
         from participation.api.auth import authenticate
 
         return authenticate()
-    if _idle_timed_out():
-        flash(
-            _("You were signed out after a spell without activity. Please sign in again."), "info"
-        )
+    ended = _session_ended()
+    if ended is not None:
+        if ended == "idle":
+            flash(
+                _("You were signed out after a spell without activity. Please sign in again."),
+                "info",
+            )
+        else:
+            flash(_("You have been signed in for a long time. Please sign in again."), "info")
         return redirect(url_for("accounts.sign_in", next=_next_target()))
     if rule is None:
         current_app.logger.error("route %s declares no access rule: refused", endpoint)

@@ -20,6 +20,14 @@ class AuditAction(enum.Enum):
     SIGN_IN_FAILED = "sign_in_failed"
     SECOND_FACTOR_FAILED = "second_factor_failed"
     SECOND_FACTOR_ENROLLED = "second_factor_enrolled"
+    SECOND_FACTOR_RESET = "second_factor_reset"  # by an administrator
+    SIGN_IN_DELAYED = "sign_in_delayed"  # an attempt refused unchecked: too many failures
+    SIGN_IN_LOCK_CLEARED = "sign_in_lock_cleared"  # by an administrator
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 (an action's name)
+    PASSWORD_CHANGE_FAILED = "password_change_failed"  # noqa: S105
+    PASSWORD_RESET_REQUESTED = "password_reset_requested"  # noqa: S105
+    ACCOUNT_LINK_SENT = "account_link_sent"  # an invitation or a reset link, by email
+    ACCOUNT_LINK_USED = "account_link_used"
     SIGN_OUT = "sign_out"
     IDLE_TIMEOUT = "idle_timeout"
     USER_CREATED = "user_created"

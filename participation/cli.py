@@ -125,10 +125,72 @@ def create_user(council_slug: str, email: str, name: str, roles: tuple[str, ...]
         )
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from error
+    setup_link = None
+    if current_app.config["REQUIRE_SECOND_FACTOR"] and user.needs_second_factor:
+        # The code app is set up only from an emailed link, never at a first sign-in.
+        from participation.accounts.lifecycle import issue_link
+        from participation.accounts.models import LinkPurpose
+
+        _link, setup_link = issue_link(db.session, user, LinkPurpose.SECOND_FACTOR_RESET, by=None)
     db.session.commit()
     click.echo(
         f"Account created for {user.email} ({', '.join(sorted(r.value for r in user.roles))})."
     )
+    if setup_link:
+        click.echo(
+            "Set up the code app (emailed to them too; works once, for a day): " + setup_link
+        )
+
+
+@users_cli.command("set-up-link")
+@click.option("--email", required=True)
+def set_up_link(email: str) -> None:
+    """Forget someone's code app and print (and email) a one-time link to set up a new one.
+
+    For an account that has none yet (made before invitations), or a lost phone when no
+    other administrator can use the staff page.
+    """
+    from participation.accounts.lifecycle import issue_link
+    from participation.accounts.models import LinkPurpose
+
+    user = accounts.find_user_by_email(db.session, email)
+    if user is None or not user.active:
+        raise click.ClickException(f"No active account uses {email}.")
+    accounts.reset_second_factor(db.session, user, by=None)
+    _link, address = issue_link(db.session, user, LinkPurpose.SECOND_FACTOR_RESET, by=None)
+    db.session.commit()
+    click.echo(f"Set up the code app for {user.email} (works once, for a day): {address}")
+
+
+@users_cli.command("new-totp-key")
+def new_totp_key() -> None:
+    """Print a new key for PARTICIPATION_TOTP_ENCRYPTION_KEYS."""
+    from participation.accounts.crypto import new_key
+
+    click.echo(new_key())
+
+
+@users_cli.command("rotate-totp-key")
+def rotate_totp_key() -> None:
+    """Re-encrypt every TOTP secret with the first key of PARTICIPATION_TOTP_ENCRYPTION_KEYS."""
+    from cryptography.fernet import InvalidToken
+
+    from participation.accounts.crypto import keyring_for, rotate
+    from participation.accounts.models import StaffUser
+
+    keyring = keyring_for(current_app.config)
+    done = unreadable = 0
+    for user in db.session.scalars(select(StaffUser).where(StaffUser.totp_secret.is_not(None))):
+        try:
+            user.totp_secret = rotate(user.totp_secret or "", keyring)
+            done += 1
+        except InvalidToken:
+            unreadable += 1
+            click.echo(f"{user.email}: no configured key opens its secret (left as it was)")
+    db.session.commit()
+    click.echo(f"{done} secret(s) now encrypted with the first key; {unreadable} unreadable.")
+    if unreadable:
+        raise SystemExit(1)
 
 
 @catalogue_cli.command("load")

@@ -67,11 +67,19 @@ class Settings:
     SEND_HSTS: bool = True
     REQUIRE_SECOND_FACTOR: bool = True
     STAFF_IDLE_TIMEOUT_MINUTES: int = 30
+    # Absolute: counted from sign-in, never extended by activity.
+    STAFF_SESSION_MAX_HOURS: int = 8
     SIGN_IN_RATE_LIMIT: str = "10 per minute; 40 per hour"
     SIGN_IN_PER_ACCOUNT_LIMIT: str = "8 per 15 minutes"
     JOIN_RATE_LIMIT: str = "10 per minute; 60 per hour"
     # Per API token, across every aggregate endpoint (a BI refresh makes a few calls).
     API_RATE_LIMIT: str = "120 per minute"
+    # Without Redis each process counts on its own; outside demo, development and the
+    # tests the app then refuses to start unless this says it runs as one process.
+    SINGLE_PROCESS: bool = False
+    # Fernet keys for TOTP secrets at rest (comma-separated, the first encrypts; the word
+    # "secret-key" is the key derived from SECRET_KEY). None: derived from SECRET_KEY.
+    TOTP_ENCRYPTION_KEYS: str | None = None
 
     # Councillors never see counts under this.
     SMALL_NUMBER_THRESHOLD: int = 10
@@ -110,7 +118,9 @@ APP_CONSTANTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_NAME": "cv_session",
     "REMEMBER_COOKIE_HTTPONLY": True,
-    "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # absolute cap for a staff session, seconds
+    # The cookie's own expiry; the absolute cap is STAFF_SESSION_MAX_HOURS, checked on the
+    # server from the sign-in time (participation/access.py).
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     "CHILD_COOKIE_NAME": "cv_child",
     "CHILD_COOKIE_DAYS": 400,  # a survey year and a bit: a child can resume next time
     "DEFAULT_RATE_LIMITS": [],
@@ -232,10 +242,32 @@ def _check(settings: Settings) -> None:
     need(0 <= settings.PROXY_HOPS <= 5, "PROXY_HOPS", "must be from 0 to 5")
     need(settings.SMALL_NUMBER_THRESHOLD >= 2, "SMALL_NUMBER_THRESHOLD", "must be at least 2")
     need(settings.STAFF_IDLE_TIMEOUT_MINUTES >= 1, "STAFF_IDLE_TIMEOUT_MINUTES", "must be >= 1")
+    need(
+        1 <= settings.STAFF_SESSION_MAX_HOURS <= 24,
+        "STAFF_SESSION_MAX_HOURS",
+        "must be from 1 to 24 (hours)",
+    )
+    from participation.accounts.crypto import TotpKeyError, parse_keys
+
+    try:
+        parse_keys(settings.TOTP_ENCRYPTION_KEYS, settings.SECRET_KEY or "")
+    except TotpKeyError as error:
+        raise ConfigError(str(error)) from None
     need(settings.OUTBOX_MAX_ATTEMPTS >= 1, "OUTBOX_MAX_ATTEMPTS", "must be at least 1")
     need(settings.MAIL_TIMEOUT_SECONDS > 0, "MAIL_TIMEOUT_SECONDS", "must be more than 0")
     for name in ("ALERT_REMINDER_URGENT_MINUTES", "ALERT_REMINDER_CONCERN_MINUTES"):
         need(getattr(settings, name) >= 5, name, "must be at least 5 (minutes)")
+
+
+def make_instance_dir(instance_path: Path) -> None:
+    """``instance/`` is owner-only (0700): it holds the secret key and the SQLite file."""
+    if not instance_path.exists():
+        instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        if instance_path.stat().st_mode & 0o077:
+            instance_path.chmod(0o700)
+    except PermissionError:  # not ours: the operator set it up; leave it
+        pass
 
 
 def secret_key_for(instance_path: Path) -> str:
@@ -243,7 +275,7 @@ def secret_key_for(instance_path: Path) -> str:
     key_file = instance_path / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
+    make_instance_dir(instance_path)
     key = secrets.token_urlsafe(48)
     # O_EXCL: two processes starting at once must agree on one key.
     try:
@@ -282,6 +314,7 @@ def load_config(app: Any, overrides: dict[str, Any] | None) -> Settings:
 
     local = is_local(app.config)
     if not values["DATABASE_URL"]:
+        make_instance_dir(Path(app.instance_path))
         db_file = Path(app.instance_path) / "participation.sqlite3"
         values["DATABASE_URL"] = f"sqlite:///{db_file}"
     if not values["SECRET_KEY"]:
@@ -311,6 +344,7 @@ def load_config(app: Any, overrides: dict[str, Any] | None) -> Settings:
             trusted += [host for host in LOCAL_HOSTS if host not in trusted]
         app.config["TRUSTED_HOSTS"] = trusted
     app.config["REMEMBER_COOKIE_SECURE"] = settings.SESSION_COOKIE_SECURE
+    app.config["PERMANENT_SESSION_LIFETIME"] = settings.STAFF_SESSION_MAX_HOURS * 3600
     app.config["RATELIMIT_STORAGE_URI"] = settings.REDIS_URL or "memory://"
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     app.extensions["settings"] = settings

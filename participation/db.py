@@ -6,9 +6,12 @@ inside a transaction that is rolled back after each test.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, cast
 
 from flask import Flask, g
@@ -85,9 +88,33 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
+def secure_sqlite_file(url: str) -> None:
+    """Create a SQLite database file owner-only (0600) in an owner-only directory.
+
+    The file holds children's words: it must not be readable by other users of the
+    machine. SQLite gives its -wal and -shm files the database file's mode, so they are
+    owner-only too. An existing file that others can read is tightened.
+    """
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if candidate.stat().st_mode & 0o077:
+                candidate.chmod(0o600)
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
     """An engine with the pragmas and pool settings each backend needs."""
     if url.startswith("sqlite"):
+        secure_sqlite_file(url)
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

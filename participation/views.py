@@ -13,7 +13,7 @@ from participation.councils.services import current_participant
 from participation.db import db
 from participation.i18n import LANGUAGE_COOKIE
 from participation.safeguarding.recipients import alerts_reach_nobody
-from participation.security import safe_next
+from participation.security import rate_limits_are_per_process, safe_next
 
 bp = Blueprint("core", __name__)
 
@@ -34,7 +34,14 @@ def staff_home() -> str:
     nobody_gets_alerts = current_user.has_role(Role.ADMIN) and alerts_reach_nobody(
         db.session, current_user.council_id
     )
-    return render_template("staff_home.html", nobody_gets_alerts=nobody_gets_alerts)
+    per_process_limits = current_user.has_role(Role.ADMIN) and rate_limits_are_per_process(
+        current_app
+    )
+    return render_template(
+        "staff_home.html",
+        nobody_gets_alerts=nobody_gets_alerts,
+        per_process_limits=per_process_limits,
+    )
 
 
 @bp.post("/language")

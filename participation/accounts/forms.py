@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, Length, Regexp
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp
 
 from participation.accounts.models import Role
 from participation.accounts.services import MIN_PASSWORD_LENGTH
@@ -53,21 +53,71 @@ class UserForm(FlaskForm):
         filters=[one_line_filter],
         validators=[DataRequired(_l("Enter a name")), Length(max=120)],
     )
-    password = PasswordField(
-        _l("First password (the person changes it later)"),
+    roles = MultiCheckboxField(
+        _l("Roles"),
+        choices=enum_choices(Role),
+        validators=[DataRequired(_l("Choose at least one role"))],
+    )
+
+
+def _new_password_field(label: str) -> PasswordField:
+    return PasswordField(
+        label,
         validators=[
-            DataRequired(_l("Enter a first password")),
+            DataRequired(_l("Enter a new password")),
             Length(
                 min=MIN_PASSWORD_LENGTH,
                 max=1024,
                 message=_l("Passwords need at least %(n)d characters", n=MIN_PASSWORD_LENGTH),
             ),
         ],
+        render_kw={"autocomplete": "new-password"},
     )
-    roles = MultiCheckboxField(
-        _l("Roles"),
-        choices=enum_choices(Role),
-        validators=[DataRequired(_l("Choose at least one role"))],
+
+
+def _repeat_field() -> PasswordField:
+    return PasswordField(
+        _l("The new password again"),
+        validators=[
+            DataRequired(_l("Type the new password again")),
+            EqualTo("new_password", message=_l("The two new passwords are not the same")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    """Choose a password from an emailed link (an invitation or a reset)."""
+
+    new_password = _new_password_field(_l("New password"))
+    repeat = _repeat_field()
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(_l("Enter your current password")), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = _new_password_field(_l("New password"))
+    repeat = _repeat_field()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("Email address"),
+        filters=[strip_filter],
+        validators=[DataRequired(_l("Enter your email address")), Length(max=254)],
+    )
+
+
+class PasswordCheckForm(FlaskForm):
+    """Prove it is you (a second-factor reset link and your password)."""
+
+    password = PasswordField(
+        _l("Your password"),
+        validators=[DataRequired(_l("Enter your password")), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
     )
 
 

@@ -17,9 +17,9 @@ from participation.councils import services
 from participation.councils.forms import GroupForm, GroupWorkerForm, JoinForm
 from participation.councils.models import AgeBand, GroupKind, JoinCode
 from participation.db import db
-from participation.extensions import limiter
 from participation.forms import choices
 from participation.links import public_url
+from participation.security import join_code_limit
 
 bp = Blueprint("councils", __name__)
 
@@ -40,13 +40,8 @@ def _set_child_cookie(response: Response, token: str) -> None:
 
 @bp.route("/join", methods=["GET", "POST"])
 @public
-# Only failed attempts count: a group meeting puts a room of children behind one Wi-Fi
-# address, and each of them joining must not lock the others out; guessing codes does.
-@limiter.limit(
-    lambda: current_app.config["JOIN_RATE_LIMIT"],
-    methods=["POST"],
-    deduct_when=lambda response: response.status_code >= 400,
-)
+# One budget per address for every route that checks a join code; only misses count.
+@join_code_limit
 def join() -> Any:
     """A child joins their group with the code their worker gave them."""
     form = JoinForm(code=request.args.get("code", ""))
@@ -75,6 +70,7 @@ def join() -> Any:
 
 @bp.get("/j/<code>")
 @public
+@join_code_limit
 def join_link(code: str) -> Any:
     """A join link or QR code: shows the group and asks the child to tap to join."""
     join_code = services.find_join_code(db.session, code)

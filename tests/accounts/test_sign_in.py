@@ -9,7 +9,7 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from participation.accounts import services
+from participation.accounts import crypto, services
 from participation.accounts.models import Role
 from participation.audit import AuditAction, AuditEvent
 
@@ -90,7 +90,8 @@ def test_sign_in_starts_a_fresh_session(client, post, make_user, password):
 
 def _worker_with_totp(make_user, db_tx):
     user = make_user(Role.PARTICIPATION_WORKER)
-    user.totp_secret = pyotp.random_base32()
+    user.plain_secret = pyotp.random_base32()
+    user.totp_secret = crypto.encrypt(user.plain_secret)
     db_tx.flush()
     return user
 
@@ -100,7 +101,7 @@ def test_worker_needs_a_code_after_the_password(client, post, make_user, passwor
     response = _sign_in(post, user.email, password)
     assert response.headers["Location"] == "/sign-in/code"
     assert client.get("/staff").status_code == 302  # not signed in yet
-    code = pyotp.TOTP(user.totp_secret).now()
+    code = pyotp.TOTP(user.plain_secret).now()
     response = post("/sign-in/code", {"code": code})
     assert response.status_code == 302 and response.headers["Location"] == "/staff"
     assert client.get("/staff").status_code == 200
@@ -108,7 +109,7 @@ def test_worker_needs_a_code_after_the_password(client, post, make_user, passwor
 
 def test_a_replayed_code_is_refused(client, post, make_user, password, db_tx, csrf):
     user = _worker_with_totp(make_user, db_tx)
-    code = pyotp.TOTP(user.totp_secret).now()
+    code = pyotp.TOTP(user.plain_secret).now()
     _sign_in(post, user.email, password)
     assert post("/sign-in/code", {"code": code}).status_code == 302
     client.post("/sign-out", data={"csrf_token": csrf("/staff")})
@@ -127,34 +128,38 @@ def test_wrong_code_is_refused(client, post, make_user, password, db_tx):
     assert client.get("/staff").status_code == 302
 
 
-def test_replay_check_accepts_each_time_step_once():
-    class Holder:
-        totp_secret = pyotp.random_base32()
-        totp_last_step = None
-
-    user = Holder()
+def test_replay_check_accepts_each_time_step_once(make_user, db_tx):
+    user = _worker_with_totp(make_user, db_tx)
     now = time.time()
-    code = pyotp.TOTP(user.totp_secret).at(now)
-    assert services.verify_second_factor(user, code, at=now)
-    assert not services.verify_second_factor(user, code, at=now)
+    code = pyotp.TOTP(user.plain_secret).at(now)
+    assert services.verify_second_factor(db_tx, user, code, at=now)
+    assert not services.verify_second_factor(db_tx, user, code, at=now)
     later = now + 60
-    assert services.verify_second_factor(user, pyotp.TOTP(user.totp_secret).at(later), at=later)
+    assert services.verify_second_factor(
+        db_tx, user, pyotp.TOTP(user.plain_secret).at(later), at=later
+    )
+    db_tx.expire_all()
+    assert user.totp_last_step == int(later // 30)
 
 
-def test_first_sign_in_of_a_worker_sets_up_the_code(client, post, make_user, password, db_tx):
+def test_a_password_alone_does_not_set_up_the_code_app(client, post, make_user, password, db_tx):
+    # Whoever knows the password must not be the one who chooses the authenticator: the
+    # code app is set up only from an emailed invitation or reset link.
     user = make_user(Role.SAFEGUARDING_LEAD)
     response = _sign_in(post, user.email, password)
-    assert response.headers["Location"] == "/sign-in/set-up-code"
-    page = client.get("/sign-in/set-up-code").get_data(as_text=True)
-    assert 'src="data:image/svg+xml' in page
-    with client.session_transaction() as session:
-        secret = session["enrol_secret"]
-    assert post("/sign-in/set-up-code", {"code": "123456"}).status_code == 422
-    response = post("/sign-in/set-up-code", {"code": pyotp.TOTP(secret).now()})
-    assert response.headers["Location"] == "/staff"
+    assert response.status_code == 403
+    assert "set up from a link we email you" in response.get_data(as_text=True)
+    assert client.get("/sign-in/set-up-code").headers["Location"] == "/sign-in"
+    assert client.get("/staff").status_code == 302
     db_tx.refresh(user)
-    assert user.totp_secret == secret
-    assert AuditAction.SECOND_FACTOR_ENROLLED in _actions(db_tx, user)
+    assert user.totp_secret is None
+
+
+def test_totp_secrets_are_stored_encrypted(make_user, db_tx):
+    user = _worker_with_totp(make_user, db_tx)
+    stored = db_tx.scalar(select(type(user).totp_secret).where(type(user).id == user.id))
+    assert user.plain_secret not in stored
+    assert services.totp_secret_of(user) == user.plain_secret
 
 
 def test_code_step_expires(client, post, make_user, password, db_tx):
@@ -162,7 +167,7 @@ def test_code_step_expires(client, post, make_user, password, db_tx):
     _sign_in(post, user.email, password)
     with client.session_transaction() as session:
         session["pending_at"] = time.time() - 3600
-    response = post("/sign-in/code", {"code": pyotp.TOTP(user.totp_secret).now()}, page="/join")
+    response = post("/sign-in/code", {"code": pyotp.TOTP(user.plain_secret).now()}, page="/join")
     assert response.headers["Location"] == "/sign-in"
 
 
@@ -213,3 +218,17 @@ def test_too_many_attempts_page_is_clear(post, make_user, rate_limits):
         response = _sign_in(post, "someone@test.example", "wrong password here")
     assert response.status_code == 429
     assert "Too many tries" in response.get_data(as_text=True)
+
+
+def test_a_secret_stored_in_the_clear_works_once_and_is_then_encrypted(
+    client, post, make_user, password, db_tx
+):
+    # Written by a process of the previous release during a rolling upgrade.
+    user = make_user(Role.PARTICIPATION_WORKER)
+    plain = pyotp.random_base32()
+    user.totp_secret = plain
+    db_tx.flush()
+    _sign_in(post, user.email, password)
+    assert post("/sign-in/code", {"code": pyotp.TOTP(plain).now()}).status_code == 302
+    db_tx.expire_all()
+    assert user.totp_secret != plain and crypto.decrypt(user.totp_secret) == plain

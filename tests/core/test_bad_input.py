@@ -161,12 +161,14 @@ class World:
                     session["_user_id"] = self.staff_id
                     session["_fresh"] = True
                     session["seen_at"] = time.time()
-            elif kind in ("pending_totp", "pending_enrol"):
+            elif kind == "pending_totp":
                 with first.session_transaction() as session:
-                    session["pending_user"] = (
-                        self.pending_totp if kind == "pending_totp" else self.pending_enrol
-                    )
+                    session["pending_user"] = self.pending_totp
                     session["pending_at"] = time.time()
+            elif kind == "pending_enrol":
+                # The browser that used an invitation: its session holds the link's nonce.
+                with first.session_transaction() as session:
+                    session["enrol"] = self.pending_enrol
             token = _token(first)
             cookie = first.get_cookie(app.config["SESSION_COOKIE_NAME"])
             self._sessions[kind] = (cookie.value if cookie else None, token)
@@ -230,8 +232,40 @@ def world(app, db_tx, council, group, survey_round, make_user, cheap_passwords) 
     other = make_user(Role.PANEL_MEMBER)
     responder = make_user(Role.SERVICE_RESPONDER)
     with_totp = make_user(Role.PARTICIPATION_WORKER)
-    with_totp.totp_secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    from participation.accounts import crypto, lifecycle
+    from participation.accounts.models import AccountLink, LinkPurpose
+
+    with_totp.totp_secret = crypto.encrypt("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
     enrolling = make_user(Role.PARTICIPATION_WORKER)
+    invited = make_user(Role.PANEL_MEMBER)
+    invited.password_hash = "!no-password-yet"
+    link_tokens = {}
+    for purpose, person in (
+        (LinkPurpose.INVITE, invited),
+        (LinkPurpose.PASSWORD_RESET, other),
+        (LinkPurpose.SECOND_FACTOR_RESET, staff),
+    ):
+        link_tokens[purpose] = f"bad-input-{purpose.value}"
+        db_tx.add(
+            AccountLink(
+                user_id=person.id,
+                purpose=purpose,
+                token_hash=lifecycle.token_hash(link_tokens[purpose]),
+                expires_at=utcnow() + timedelta(hours=1),
+            )
+        )
+    enrol_nonce = "bad-input-enrolment-nonce"
+    db_tx.add(
+        AccountLink(
+            user_id=enrolling.id,
+            purpose=LinkPurpose.INVITE,
+            token_hash=lifecycle.token_hash("bad-input-used-invite"),
+            expires_at=utcnow() + timedelta(hours=1),
+            used_at=utcnow(),
+            session_hash=lifecycle.token_hash(enrol_nonce),
+            enrol_secret=crypto.encrypt("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"),
+        )
+    )
     child, child_token = council_services.join_group(db_tx, group)
     response = start_response(db_tx, survey_round, child, "en")
     question = next(q for q in survey_round.question_set.questions if q.key == "school_words")
@@ -333,9 +367,48 @@ def world(app, db_tx, council, group, survey_round, make_user, cheap_passwords) 
             {
                 "email": (EMAIL, "new.person@test.example"),
                 "display_name": (TEXT, "New Person"),
-                "password": (SECRET, "a long enough password"),
                 "roles": (CHOICE, "panel_member"),
             },
+        ),
+        "accounts.change_password": Form(
+            "staff",
+            "/staff/account/password",
+            {
+                "current_password": (SECRET, "the right password"),
+                "new_password": (SECRET, "a brand new long password"),
+                "repeat": (SECRET, "a brand new long password"),
+            },
+        ),
+        "accounts.forgot_password": Form(
+            "anonymous", "/sign-in/forgot", {"email": (EMAIL, other.email)}
+        ),
+        "accounts.reset_password": Form(
+            "anonymous",
+            f"/sign-in/reset/{link_tokens[LinkPurpose.PASSWORD_RESET]}",
+            {
+                "new_password": (SECRET, "a brand new long password"),
+                "repeat": (SECRET, "a brand new long password"),
+            },
+        ),
+        "accounts.welcome": Form(
+            "anonymous",
+            f"/sign-in/welcome/{link_tokens[LinkPurpose.INVITE]}",
+            {
+                "new_password": (SECRET, "a brand new long password"),
+                "repeat": (SECRET, "a brand new long password"),
+            },
+        ),
+        "accounts.new_second_factor": Form(
+            "anonymous",
+            f"/sign-in/new-code/{link_tokens[LinkPurpose.SECOND_FACTOR_RESET]}",
+            {"password": (SECRET, "the right password")},
+        ),
+        "accounts.resend_invite": Form("staff", f"/staff/users/{invited.id}/invite", {}),
+        "accounts.reset_second_factor": Form(
+            "staff", f"/staff/users/{other.id}/reset-second-factor", {}
+        ),
+        "accounts.clear_sign_in_delay": Form(
+            "staff", f"/staff/users/{other.id}/clear-sign-in-delay", {}
         ),
         "accounts.change_roles": Form(
             "staff", f"/staff/users/{other.id}/roles", {"roles": (CHOICE, "service_responder")}
@@ -566,7 +639,7 @@ def world(app, db_tx, council, group, survey_round, make_user, cheap_passwords) 
         child_token=child_token,
         staff_id=staff.get_id(),
         pending_totp=with_totp.get_id(),
-        pending_enrol=enrolling.get_id(),
+        pending_enrol=enrol_nonce,
         url_values=url_values,
     )
 

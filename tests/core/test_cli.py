@@ -33,6 +33,11 @@ def test_create_council_group_and_user(app, db_tx):
     user = db_tx.scalar(select(StaffUser).where(StaffUser.email == "lead@cli.example"))
     assert user.roles == {Role.SAFEGUARDING_LEAD, Role.ADMIN}
     assert "a password read from stdin" not in result.output
+    # The code app is set up from a one-time link, never by whoever signs in first.
+    assert "Set up the code app" in result.output
+    assert "http://localhost/sign-in/new-code/" in result.output
+    again = _run(app, ["users", "set-up-link", "--email", "lead@cli.example"])
+    assert again.exit_code == 0 and "http://localhost/sign-in/new-code/" in again.output
     group = db_tx.scalar(select(Group).where(Group.name == "Seniors"))
     assert group.current_join_code.display == code
     rotated = _run(app, ["groups", "rotate-code", "--council", "cli", "--name", "Seniors"])

@@ -171,6 +171,65 @@ def _card() -> ChallengeCard:
     )
 
 
+def _staff(email: str, name: str, *roles: Any) -> Any:
+    from participation.accounts.models import StaffRole, StaffUser
+    from participation.councils.models import Council
+
+    person = StaffUser(id=3, email=email, display_name=name, password_hash="!")
+    person.council = Council(name="Example County Council", slug="example")
+    person.role_rows = [StaffRole(role=r) for r in roles]
+    return person
+
+
+def _account_cases() -> dict[str, tuple[dict[str, Any], list[str]]]:
+    from participation.accounts.models import Role
+
+    lead = _staff("sam@example.gov.uk", "Sam Lead", Role.SAFEGUARDING_LEAD)
+    admin = _staff("ali@example.gov.uk", "Ali Admin", Role.ADMIN)
+    expires = datetime(2026, 12, 4, 13, 5, tzinfo=UTC)
+    base = "https://voice.example.gov.uk/sign-in"
+    common = {"person": lead, "by": admin, "expires_at": expires, "site_name": "Child Voice"}
+    return {
+        "account_invite": (
+            {**common, "link": f"{base}/welcome/abc"},
+            [
+                "You have a staff account on Child Voice",
+                "Ali Admin has made you a staff account on Child Voice for Example County Council",
+                "until 13:05 on 4 December 2026 (UK time)",
+                f"{base}/welcome/abc",
+                "Your role needs a code app too",
+            ],
+        ),
+        "password_reset": (
+            {**common, "by": None, "link": f"{base}/reset/abc"},
+            ["Choose a new password for Child Voice", f"{base}/reset/abc", "ignore this email"],
+        ),
+        "second_factor_reset": (
+            {**common, "link": f"{base}/new-code/abc"},
+            ["Set up a new code app", "Ali Admin has reset", f"{base}/new-code/abc"],
+        ),
+        "role_granted": (
+            {
+                "person": lead,
+                "by": admin,
+                "roles": ["Designated safeguarding lead"],
+                "when": datetime(2026, 12, 1, 13, 5, tzinfo=UTC),
+                "link": "https://voice.example.gov.uk/staff/audit",
+            },
+            [
+                "Sam Lead can now read children's words",
+                "Sam Lead (sam@example.gov.uk) was given Designated safeguarding lead by "
+                "Ali Admin (ali@example.gov.uk) at 13:05 on 1 December 2026 (UK time)",
+                "https://voice.example.gov.uk/staff/audit",
+            ],
+        ),
+        "password_changed": (
+            {"person": lead, "how": "reset", "link": f"{base}/forgot"},
+            ["Your password was reset", "reset from an emailed link", f"{base}/forgot"],
+        ),
+    }
+
+
 RENDER_CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
     "safeguarding_alert": (
         {
@@ -243,6 +302,7 @@ RENDER_CASES: dict[str, tuple[dict[str, Any], list[str]]] = {
             "https://voice.example.gov.uk/staff/responses/7",
         ],
     ),
+    **_account_cases(),
 }
 
 

@@ -64,12 +64,39 @@ def _sample_args(
         "token_id": 1,
         "answer_id": 1,
         "request_id": 1,  # a help request (the child's "we have it" page)
+        "token": f"sample-{endpoint}",  # an emailed account link (see account_links)
     }
     if "code" in arguments:
         values["code"] = (
             group.current_join_code.code if endpoint == "councils.join_link" else "PEP-TARGETS"
         )
     return {name: values[name] for name in arguments}
+
+
+@pytest.fixture()
+def account_links(db_tx, make_user):
+    """A live emailed link for each account-link page, with the token _sample_args gives."""
+    from datetime import timedelta
+
+    from participation.accounts.lifecycle import token_hash
+    from participation.accounts.models import AccountLink, LinkPurpose
+    from participation.db import utcnow
+
+    person = make_user(Role.PANEL_MEMBER)
+    for endpoint, purpose in (
+        ("accounts.welcome", LinkPurpose.INVITE),
+        ("accounts.reset_password", LinkPurpose.PASSWORD_RESET),
+        ("accounts.new_second_factor", LinkPurpose.SECOND_FACTOR_RESET),
+    ):
+        db_tx.add(
+            AccountLink(
+                user_id=person.id,
+                purpose=purpose,
+                token_hash=token_hash(f"sample-{endpoint}"),
+                expires_at=utcnow() + timedelta(hours=1),
+            )
+        )
+    db_tx.flush()
 
 
 @pytest.fixture()
@@ -128,7 +155,7 @@ def test_every_route_declares_who_may_use_it(app):
 
 @pytest.mark.parametrize("role", ROLE_CHOICES, ids=lambda r: r.value if r else "anonymous")
 def test_get_routes_admit_exactly_the_declared_roles(
-    app, client, login_as, group, alert, survey_round, card, export_job, db_tx, role
+    app, client, login_as, group, alert, survey_round, card, export_job, account_links, db_tx, role
 ):
     user = login_as(role)
     _make_responder_of(db_tx, card, user)
@@ -224,7 +251,7 @@ def _row_counts(session):
 
 @pytest.mark.parametrize("role", [*Role, None], ids=lambda r: r.value if r else "anonymous")
 def test_no_get_request_changes_stored_data(
-    app, client, login_as, group, alert, survey_round, card, db_tx, role
+    app, client, login_as, group, alert, survey_round, card, account_links, db_tx, role
 ):
     user = login_as(role)
     _make_responder_of(db_tx, card, user)

@@ -43,6 +43,7 @@ EXAMPLES: dict[str, str] = {
     "MAIL_FROM": "voice@example.gov.uk",
     "SAFEGUARDING_FALLBACK_EMAIL": "safeguarding@example.gov.uk",
     "PROXY_HOPS": "1",
+    "TOTP_ENCRYPTION_KEYS": "Hx4h5cHRvKxL3k0Rq3s1nD8m0YwzKp2Jm9yq3VwXc1E=,secret-key",
 }
 
 
@@ -169,6 +170,7 @@ with app.app_context():
         ENV_PREFIX + "PUBLIC_BASE_URL": "https://voice.example.gov.uk",
         ENV_PREFIX + "SAFEGUARDING_FALLBACK_EMAIL": "safeguarding@example.gov.uk",
         ENV_PREFIX + "SECRET_KEY": "x" * 40,
+        ENV_PREFIX + "SINGLE_PROCESS": "1",  # no Redis here: one process
     }
     rows = build_in_subprocess(env, script)
     assert [address for address, _body in rows] == ["safeguarding@example.gov.uk"]
