@@ -1,0 +1,165 @@
+"""A second, statistical opinion on free text, as a recall backstop for the concept triage.
+
+The lexicon hears what its concepts and rules name; a child who tells in other words, with
+a spelling or a text-speak it has not met, can slip past every rule. This linear model reads
+the same text as the lexicon did (text-speak expanded, spelling corrected towards concept
+words, Arabic script folded and affixes stripped by ``languages.py``) and weighs:
+
+- every word's keys (``w=``), pairs of neighbouring words (``b=``);
+- the character n-grams of each word (``c=``, 3 to 5 letters inside "<word>"), which carry
+  misspellings, text-speak and Arabic or Pashto affixes the stripper missed;
+- the concepts the lexicon found (``k=``, or ``n=`` when a negator governs them) and pairs
+  of concepts in one sentence (``kk=``), even when no rule joined them: "WHO and PHYSICAL too
+  far apart" still counts, and concepts are the same in every language.
+
+Words the lexicon discounted (an idiom, a negated or accidental harm, a harm the child says
+is over) are left out, so the model cannot undo "I'd kill for a pizza".
+
+The score is ``bias + sum(weights of the features found) / sqrt(number found)``, a logistic
+regression over length-normalised counts. Weights live in ``triage_model.json`` beside this
+file (plain JSON, never a pickle), rebuilt reproducibly by ``scripts/train_triage_model.py``,
+which also chose the threshold by cross-validation. Inference is plain Python with a cache
+per word, so it adds little to triage's cost.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["MODEL_PATH", "DisclosureModel", "Reading", "features"]
+
+MODEL_PATH = Path(__file__).with_name("triage_model.json")
+_CHAR_NGRAMS = (3, 4, 5)
+_EVIDENCE_WORDS = 4
+
+
+@dataclass
+class Reading:
+    """What the lexicon saw in a text, for the model: words and concepts it did not discount."""
+
+    # token index -> (sentence, surface form, keys): one entry per word of the text.
+    words: dict[int, tuple[int, str, set[str]]] = field(default_factory=dict)
+    # (concept, sentence, negated)
+    concepts: list[tuple[str, int, bool]] = field(default_factory=list)
+    discounted: set[int] = field(default_factory=set)
+
+    def add_word(self, token: int, sentence: int, surface: str, keys: Iterable[str]) -> None:
+        entry = self.words.get(token)
+        if entry is None:
+            self.words[token] = (sentence, surface, set(keys))
+        else:
+            entry[2].update(keys)
+
+    def kept_words(self) -> list[tuple[int, int, str, tuple[str, ...]]]:
+        """(token, sentence, surface, sorted keys) for the words not discounted, in order."""
+        return [
+            (token, sentence, surface, tuple(sorted(keys)))
+            for token, (sentence, surface, keys) in sorted(self.words.items())
+            if token not in self.discounted
+        ]
+
+
+@functools.lru_cache(maxsize=200_000)
+def word_features(surface: str, keys: tuple[str, ...]) -> tuple[str, ...]:
+    """A word's own features: its keys and the character n-grams of its surface form."""
+    out = [f"w={k}" for k in keys]
+    padded = f"<{surface}>"
+    for n in _CHAR_NGRAMS:
+        out.extend(f"c={padded[i : i + n]}" for i in range(len(padded) - n + 1))
+    return tuple(out)
+
+
+def _context_features(
+    words: Sequence[tuple[int, int, str, tuple[str, ...]]],
+    concepts: Sequence[tuple[str, int, bool]],
+) -> Iterator[str]:
+    """Features that span words: neighbouring word pairs and the concepts found."""
+    for (_, s1, w1, _), (_, s2, w2, _) in itertools.pairwise(words):
+        if s1 == s2:
+            yield f"b={w1} {w2}"
+    by_sentence: dict[int, set[str]] = {}
+    for concept, sentence, negated in concepts:
+        name = f"n={concept}" if negated else f"k={concept}"
+        by_sentence.setdefault(sentence, set()).add(name)
+    seen: set[str] = set()
+    for names in by_sentence.values():
+        ordered = sorted(names)
+        for i, a in enumerate(ordered):
+            if a not in seen:
+                seen.add(a)
+                yield a
+            for b in ordered[i + 1 :]:
+                pair = f"kk={a[2:] if a[0] == 'k' else a}+{b[2:] if b[0] == 'k' else b}"
+                if pair not in seen:
+                    seen.add(pair)
+                    yield pair
+
+
+def features(reading: Reading) -> list[str]:
+    """Every feature of a reading, with repeats (the training script counts them)."""
+    words = reading.kept_words()
+    out: list[str] = []
+    for _, _, surface, keys in words:
+        out.extend(word_features(surface, keys))
+    out.extend(_context_features(words, reading.concepts))
+    return out
+
+
+class DisclosureModel:
+    """Logistic regression weights over the features above; ``score`` is a probability."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.bias = float(data["bias"])
+        self.threshold = float(data["threshold"])
+        self.weights: dict[str, float] = {k: float(v) for k, v in data["weights"].items()}
+        self._word = functools.lru_cache(maxsize=200_000)(self._word_uncached)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> DisclosureModel | None:
+        """The stored model, or None when there is no file (triage then uses its lexicon alone)."""
+        path = path or MODEL_PATH
+        if not path.exists():
+            return None
+        with path.open(encoding="utf-8") as fh:
+            return cls(json.load(fh))
+
+    def _word_uncached(self, surface: str, keys: tuple[str, ...]) -> tuple[float, int]:
+        feats = word_features(surface, keys)
+        weights = self.weights
+        return sum(weights.get(f, 0.0) for f in feats), len(feats)
+
+    def weigh(self, reading: Reading) -> tuple[float, list[tuple[float, int]]]:
+        """The probability of a disclosure and each kept word's weight, as (weight, token)."""
+        words = reading.kept_words()
+        total = 0.0
+        count = 0
+        by_word: list[tuple[float, int]] = []
+        for token, _, surface, keys in words:
+            weight, n = self._word(surface, keys)
+            total += weight
+            count += n
+            by_word.append((weight, token))
+        weights = self.weights
+        for f in _context_features(words, reading.concepts):
+            total += weights.get(f, 0.0)
+            count += 1
+        if not count:
+            return 0.0, []
+        z = self.bias + total / math.sqrt(count)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))), by_word
+
+    def score(self, reading: Reading) -> float:
+        """The probability that the text is a disclosure."""
+        return self.weigh(reading)[0]
+
+    def evidence(self, by_word: Sequence[tuple[float, int]]) -> list[int]:
+        """The tokens that weighed most towards a disclosure (a few, in text order)."""
+        best = sorted((w for w in by_word if w[0] > 0), key=lambda w: (-w[0], w[1]))
+        return sorted(token for _, token in best[:_EVIDENCE_WORDS])
