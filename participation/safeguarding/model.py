@@ -38,6 +38,16 @@ __all__ = ["MODEL_PATH", "DisclosureModel", "Reading", "features"]
 MODEL_PATH = Path(__file__).with_name("triage_model.json")
 _CHAR_NGRAMS = (3, 4, 5)
 _EVIDENCE_WORDS = 4
+# Words that weigh in the sum (longer tellings hold more of them) but tell a lead nothing
+# when quoted as evidence.
+_FUNCTION_WORDS = frozenset(
+    """a about after again all also am an and any are as at be been before being but by can
+    could did do does dont for from get got had has have he her here hers him his how i if im
+    in into is it its just like me more my no not now of off on one or our out over say says
+    said she so some still than that thats the their them then there theres these they this
+    those to too u up ur us very was we were what when where which who why will with would
+    you your and و في من على ان أن الى إلى عن مع هو هي انا أنا زه د په او چې له ته هم""".split()
+)
 
 
 @dataclass
@@ -136,7 +146,8 @@ class DisclosureModel:
         return sum(weights.get(f, 0.0) for f in feats), len(feats)
 
     def weigh(self, reading: Reading) -> tuple[float, list[tuple[float, int]]]:
-        """The probability of a disclosure and each kept word's weight, as (weight, token)."""
+        """The probability of a disclosure and each kept content word's weight, as (weight,
+        token): function words are summed but not offered as evidence."""
         words = reading.kept_words()
         total = 0.0
         count = 0
@@ -145,7 +156,8 @@ class DisclosureModel:
             weight, n = self._word(surface, keys)
             total += weight
             count += n
-            by_word.append((weight, token))
+            if surface not in _FUNCTION_WORDS:
+                by_word.append((weight, token))
         weights = self.weights
         for f in _context_features(words, reading.concepts):
             total += weights.get(f, 0.0)
