@@ -40,14 +40,15 @@ _CHAR_NGRAMS = (3, 4, 5)
 _EVIDENCE_WORDS = 4
 # Words that weigh in the sum (longer tellings hold more of them) but tell a lead nothing
 # when quoted as evidence.
-_FUNCTION_WORDS = frozenset(
-    """a about after again all also am an and any are as at be been before being but by can
-    could did do does dont for from get got had has have he her here hers him his how i if im
-    in into is it its just like me more my no not now of off on one or our out over say says
+_FUNCTION_WORDS_TEXT = """
+    a about after again all also am an and any are as at be been before being but by can could
+    did do does dont for from get got had has have he her here hers him his how i if im in
+    into is it its just like me more my no not now of off on one or our out over say says
     said she so some still than that thats the their them then there theres these they this
     those to too u up ur us very was we were what when where which who why will with would
-    you your and و في من على ان أن الى إلى عن مع هو هي انا أنا زه د په او چې له ته هم""".split()
-)
+    you your و في من على ان الى عن مع هو هي انا زه د په او چې له ته هم
+"""
+_FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_TEXT.split())
 
 
 @dataclass
