@@ -895,7 +895,8 @@ class Evaluation:
     right_reason: int
     harmless: int
     false_alarms: int
-    missed: tuple[str, ...]
+    # Not in the repr: a failing test must not print the texts of a set that is never read.
+    missed: tuple[str, ...] = field(repr=False)
     by_language: Mapping[str, tuple[int, int]]  # language -> (raised, disclosures)
 
     @property
