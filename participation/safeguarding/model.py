@@ -56,31 +56,32 @@ class Reading:
     """What the lexicon saw in a text, for the model: words and concepts it did not discount."""
 
     # token index -> (sentence, surface form, keys): one entry per word of the text.
-    words: dict[int, tuple[int, str, set[str]]] = field(default_factory=dict)
+    words: dict[int, tuple[int, str, frozenset[str]]] = field(default_factory=dict)
     # (concept, sentence, negated)
     concepts: list[tuple[str, int, bool]] = field(default_factory=list)
     discounted: set[int] = field(default_factory=set)
 
-    def add_word(self, token: int, sentence: int, surface: str, keys: Iterable[str]) -> None:
+    def add_word(self, token: int, sentence: int, surface: str, keys: frozenset[str]) -> None:
         entry = self.words.get(token)
         if entry is None:
-            self.words[token] = (sentence, surface, set(keys))
-        else:
-            entry[2].update(keys)
+            self.words[token] = (sentence, surface, keys)
+        elif not keys <= entry[2]:
+            self.words[token] = (sentence, surface, entry[2] | keys)
 
-    def kept_words(self) -> list[tuple[int, int, str, tuple[str, ...]]]:
-        """(token, sentence, surface, sorted keys) for the words not discounted, in order."""
+    def kept_words(self) -> list[tuple[int, int, str, frozenset[str]]]:
+        """(token, sentence, surface, keys) for the words not discounted, in text order."""
+        discounted = self.discounted
         return [
-            (token, sentence, surface, tuple(sorted(keys)))
+            (token, sentence, surface, keys)
             for token, (sentence, surface, keys) in sorted(self.words.items())
-            if token not in self.discounted
+            if token not in discounted
         ]
 
 
 @functools.lru_cache(maxsize=200_000)
-def word_features(surface: str, keys: tuple[str, ...]) -> tuple[str, ...]:
+def word_features(surface: str, keys: frozenset[str]) -> tuple[str, ...]:
     """A word's own features: its keys and the character n-grams of its surface form."""
-    out = [f"w={k}" for k in keys]
+    out = [f"w={k}" for k in sorted(keys)]
     padded = f"<{surface}>"
     for n in _CHAR_NGRAMS:
         out.extend(f"c={padded[i : i + n]}" for i in range(len(padded) - n + 1))
@@ -88,7 +89,7 @@ def word_features(surface: str, keys: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _context_features(
-    words: Sequence[tuple[int, int, str, tuple[str, ...]]],
+    words: Sequence[tuple[int, int, str, frozenset[str]]],
     concepts: Sequence[tuple[str, int, bool]],
 ) -> Iterator[str]:
     """Features that span words: neighbouring word pairs and the concepts found."""
@@ -141,7 +142,7 @@ class DisclosureModel:
         with path.open(encoding="utf-8") as fh:
             return cls(json.load(fh))
 
-    def _word_uncached(self, surface: str, keys: tuple[str, ...]) -> tuple[float, int]:
+    def _word_uncached(self, surface: str, keys: frozenset[str]) -> tuple[float, int]:
         feats = word_features(surface, keys)
         weights = self.weights
         return sum(weights.get(f, 0.0) for f in feats), len(feats)

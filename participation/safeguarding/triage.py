@@ -710,10 +710,11 @@ class Triage:
         ]
         historic_sentences = {positions[o.start].sentence for o in by_concept.get("HISTORIC", [])}
         safe_now = bool(by_concept.get("SAFE_NOW"))
+        found_concepts = reading.concepts
         for concept, occurrences in by_concept.items():
             for o in occurrences:
-                negated = self._negator(o, negators, positions) is not None
-                reading.concepts.append((concept, positions[o.start].sentence, negated))
+                negated = bool(negators) and self._negator(o, negators, positions) is not None
+                found_concepts.append((concept, positions[o.start].sentence, negated))
 
         hits: list[_Hit] = []
         candidates = sorted(
