@@ -215,6 +215,17 @@ def report(examples: list[Example], scores: np.ndarray, threshold: float) -> dic
     return out
 
 
+def fingerprint(sources: list[str]) -> str:
+    """A digest of what the model was built from: the lexicon files and the training sets.
+    The model reads through the lexicon (its keys and concepts), so a lexicon change means
+    retraining; a test compares this with the files."""
+    digest = hashlib.sha256()
+    concepts = ROOT / "participation" / "safeguarding" / "concepts"
+    for path in [*sorted(concepts.glob("*.yaml")), *(DATA / name for name in sorted(sources))]:
+        digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def build(l2: float, target: float) -> tuple[dict[str, Any], list[Example], np.ndarray]:
     examples = load_examples(TRAINING_SETS)
     scores = cross_validate(examples, l2)
@@ -227,6 +238,7 @@ def build(l2: float, target: float) -> tuple[dict[str, Any], list[Example], np.n
         "the features of participation/safeguarding/model.py. Rebuilt by "
         "scripts/train_triage_model.py; never edit by hand.",
         "trained_on": sorted({ex.source for ex in examples}),
+        "built_from_sha256": fingerprint(sorted({ex.source for ex in examples})),
         "l2": l2,
         "false_alarm_target": target,
         "threshold": threshold,

@@ -52,6 +52,13 @@ def test_the_model_is_plain_json_trained_only_on_development_data(stored: dict) 
     assert all(isinstance(w, float) for w in list(stored["weights"].values())[:100])
 
 
+def test_the_model_was_built_from_the_lexicon_and_data_in_the_repository(stored: dict) -> None:
+    # The model reads through the lexicon: after a change to concepts/ or to a training set,
+    # run `.venv/bin/python scripts/train_triage_model.py` and commit the new file.
+    train = _training_script()
+    assert stored["built_from_sha256"] == train.fingerprint(stored["trained_on"])
+
+
 def test_cross_validated_figures_do_not_regress(stored: dict) -> None:
     # Out of fold: every text scored by a model that never saw it.
     cv = stored["cross_validation"]["all"]
