@@ -31,7 +31,7 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 __all__ = ["MODEL_PATH", "DisclosureModel", "Reading", "features"]
 
@@ -51,29 +51,42 @@ _FUNCTION_WORDS_TEXT = """
 _FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_TEXT.split())
 
 
+class _Position(Protocol):
+    token: int
+    sentence: int
+    keys: frozenset[str]
+
+
 @dataclass
 class Reading:
     """What the lexicon saw in a text, for the model: words and concepts it did not discount."""
 
-    # token index -> (sentence, surface form, keys): one entry per word of the text.
-    words: dict[int, tuple[int, str, frozenset[str]]] = field(default_factory=dict)
+    tokens: Sequence[Any] = ()
+    # The lexicon's positions, per language read; words are gathered from them only when the
+    # model is asked (most texts a rule raises never need them).
+    positions: list[Sequence[_Position]] = field(default_factory=list)
     # (concept, sentence, negated)
     concepts: list[tuple[str, int, bool]] = field(default_factory=list)
     discounted: set[int] = field(default_factory=set)
 
-    def add_word(self, token: int, sentence: int, surface: str, keys: frozenset[str]) -> None:
-        entry = self.words.get(token)
-        if entry is None:
-            self.words[token] = (sentence, surface, keys)
-        elif not keys <= entry[2]:
-            self.words[token] = (sentence, surface, entry[2] | keys)
+    def words(self) -> dict[int, tuple[int, str, frozenset[str]]]:
+        """Token index -> (sentence, surface form, keys): one entry per word of the text."""
+        words: dict[int, tuple[int, str, frozenset[str]]] = {}
+        for positions in self.positions:
+            for pos in positions:
+                entry = words.get(pos.token)
+                if entry is None:
+                    words[pos.token] = (pos.sentence, self.tokens[pos.token].norm, pos.keys)
+                elif not pos.keys <= entry[2]:
+                    words[pos.token] = (entry[0], entry[1], entry[2] | pos.keys)
+        return words
 
     def kept_words(self) -> list[tuple[int, int, str, frozenset[str]]]:
         """(token, sentence, surface, keys) for the words not discounted, in text order."""
         discounted = self.discounted
         return [
             (token, sentence, surface, keys)
-            for token, (sentence, surface, keys) in sorted(self.words.items())
+            for token, (sentence, surface, keys) in sorted(self.words().items())
             if token not in discounted
         ]
 

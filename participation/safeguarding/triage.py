@@ -578,7 +578,7 @@ class Triage:
         tokens = tokenise(text)
         if not tokens:
             return _NOTHING, None, text, []
-        reading = Reading()
+        reading = Reading(tokens)
 
         hits: list[_Hit] = []
         # Words in a script the triage cannot read (Ge'ez, Cyrillic...) go to a person, even
@@ -587,8 +587,7 @@ class Triage:
         latin_positions, latin_known, latin_words = self._latin_positions(tokens)
         if latin_positions:
             hits += self._apply(self._english.lexicon, latin_positions, reading)
-            for pos in latin_positions:
-                reading.add_word(pos.token, pos.sentence, tokens[pos.token].norm, pos.keys)
+            reading.positions.append(latin_positions)
             # Arabic typed in Latin letters ("abi yadrubni") is read by the Arabic lists,
             # when the text is not plainly English.
             plainly_english = latin_known >= _PLAINLY_ENGLISH * latin_words
@@ -614,8 +613,7 @@ class Triage:
                     continue
                 positions = self._arabic_positions(tokens, arabic_tokens, reader)
                 hits += self._apply(reader.lexicon, positions, reading)
-                for pos in positions:
-                    reading.add_word(pos.token, pos.sentence, tokens[pos.token].norm, pos.keys)
+                reading.positions.append(positions)
             words = [tokens[i].norm for i in arabic_tokens]
             understood = (
                 understood
