@@ -6,7 +6,9 @@ paid on the request; the goal is more than 2,000 texts a second each, in one pro
 The texts are every labelled and held-out statement in tests/data/ (children's own words in
 English, Arabic, Pashto and other languages, from a few words to a long answer). "first
 pass" includes building the per-word caches (a fresh process meeting new words); "warm" is
-the same texts again, as a long-running server meets familiar words.
+the same texts again, as a long-running server meets familiar words. "triage" is the
+lexicon with its statistical backstop (model.py, asked when no rule fires); "triage, lexicon
+alone" shows what the backstop costs.
 """
 
 from __future__ import annotations
@@ -46,11 +48,16 @@ def main() -> None:
     started = time.perf_counter()
     judge = Triage.load()
     triage_load = time.perf_counter() - started
+    lexicon_alone = Triage.load(with_model=False)
     tagger = default_tagger()
 
     print(f"classifiers on {len(corpus)} texts ({platform.python_version()}, {platform.machine()})")
-    print(f"triage: lexicons compiled in {triage_load * 1000:.0f} ms")
-    for name, fn in (("triage", judge.assess), ("tagging", tagger.suggest)):
+    print(f"triage: lexicons and model loaded in {triage_load * 1000:.0f} ms")
+    for name, fn in (
+        ("triage", judge.assess),
+        ("triage, lexicon alone", lexicon_alone.assess),
+        ("tagging", tagger.suggest),
+    ):
         first = rate(fn, corpus)
         warm = rate(fn, corpus, rounds=3)
         print(f"{name}: {first:,.0f} texts/s first pass, {warm:,.0f} texts/s warm")

@@ -6,6 +6,8 @@ Two kinds of labelled sets live in tests/data/:
   by people who had not read the rules, before the rules changed; the rules were then
   improved on what they missed (general concepts, never one sentence).
 - ``triage_final_blind.jsonl``: written the same way and never tuned on.
+Triage here is the lexicon with its statistical backstop (model.py), trained on the labelled
+and ``triage_dev*`` sets only; test_triage_model.py checks the backstop itself.
 Thresholds are what the triage measured, so a change that hears fewer children fails; the
 goal (every disclosure, at most 20% false alarms) is in the README with the figures.
 """
@@ -64,7 +66,7 @@ def test_labelled_set_reasons_and_false_alarms() -> None:
 
 def test_held_out_set() -> None:
     report = evaluate(HELD_OUT)
-    assert report.recall >= 0.95, report.format()
+    assert report.recall >= 0.97, report.format()
     assert report.false_alarm_rate <= 0.15, report.format()
     for language in ("ar", "ps", "other"):
         raised, total = report.by_language[language]
@@ -74,14 +76,17 @@ def test_held_out_set() -> None:
 @pytest.mark.parametrize(
     ("name", "recall", "false_alarms"),
     [
-        # Written blind for the ideas the rules were changed for, then tuned on.
-        ("triage_heldout_extra.jsonl", 0.95, 0.2),
-        # Written blind as a development set, then tuned on.
-        ("triage_dev.jsonl", 0.95, 0.2),
-        ("triage_dev2.jsonl", 0.95, 0.2),  # the most indirect tellings
-        ("triage_dev3.jsonl", 0.95, 0.2),  # many voices, few safeguarding words
+        # Written blind for the ideas the rules were changed for, then tuned on by the
+        # lexicon (never by the model): the model's backstop adds two false alarms here.
+        ("triage_heldout_extra.jsonl", 0.98, 0.22),
+        # Written blind as development sets; the lexicon was tuned on the first three, the
+        # model trained on all four (its out-of-fold figures: test_triage_model.py).
+        ("triage_dev.jsonl", 0.97, 0.2),
+        ("triage_dev2.jsonl", 0.97, 0.2),  # the most indirect tellings
+        ("triage_dev3.jsonl", 0.98, 0.2),  # many voices, few safeguarding words
+        ("triage_dev4.jsonl", 0.95, 0.2),  # children's own words
         # Written blind and never tuned on: the honest figure (see the README).
-        ("triage_final_blind.jsonl", 0.85, 0.2),
+        ("triage_final_blind.jsonl", 0.92, 0.2),
     ],
 )
 def test_other_labelled_sets(name: str, recall: float, false_alarms: float) -> None:
