@@ -5,7 +5,8 @@ Two kinds of labelled sets live in tests/data/:
 - ``triage_heldout.jsonl``, ``triage_heldout_extra.jsonl``, ``triage_dev*.jsonl``: written
   by people who had not read the rules, before the rules changed; the rules were then
   improved on what they missed (general concepts, never one sentence).
-- ``triage_final_blind.jsonl``: written the same way and never tuned on.
+- ``triage_final_blind.jsonl``, ``triage_blind_2026b.jsonl``: written the same way and never
+  tuned on (only their totals are ever looked at).
 Triage here is the lexicon with its statistical backstop (model.py), trained on the labelled
 and ``triage_dev*`` sets only; test_triage_model.py checks the backstop itself.
 Thresholds are what the triage measured, so a change that hears fewer children fails; the
@@ -87,6 +88,10 @@ def test_held_out_set() -> None:
         ("triage_dev4.jsonl", 0.95, 0.2),  # children's own words
         # Written blind and never tuned on: the honest figure (see the README).
         ("triage_final_blind.jsonl", 0.92, 0.2),
+        # Written blind on 2026-12-01 and measured only by totals, before and after the
+        # model: lexicon alone 119/168 (71%), with the model 153/168 (91%); 21/92 harmless
+        # raised (23%), above the 20% goal, stated rather than tuned away.
+        ("triage_blind_2026b.jsonl", 0.91, 0.23),
     ],
 )
 def test_other_labelled_sets(name: str, recall: float, false_alarms: float) -> None:
