@@ -158,13 +158,14 @@ def register_request_hooks(app: Flask) -> None:
         }
 
 
-def format_when(value: Any, short: bool = False) -> str:
+def format_when(value: Any, short: bool = False, seconds: bool = False) -> str:
     """A date and time in Europe/London, written the British way: 23 Nov 2026, 14:05."""
     from flask_babel import format_datetime
 
     if value is None:
         return ""
-    return str(format_datetime(value, "d MMM, HH:mm" if short else "d MMM yyyy, HH:mm"))
+    clock = "HH:mm:ss" if seconds else "HH:mm"
+    return str(format_datetime(value, f"d MMM, {clock}" if short else f"d MMM yyyy, {clock}"))
 
 
 def phone_link(number: str) -> Any:

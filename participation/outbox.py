@@ -470,6 +470,32 @@ def status_command() -> None:
         click.echo(f"its last error: {oldest.last_error}")
 
 
+@outbox_cli.command("show")
+@click.option("--last", "last", default=5, show_default=True, help="How many of the newest emails.")
+@click.option("--to", "to_address", default=None, help="Only emails to this address.")
+def show_command(last: int, to_address: str | None) -> None:
+    """Print the newest emails in the outbox, whole (for the demo, where no mail server
+    runs, and for an operator checking what was sent)."""
+    query = select(OutboxEmail).order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc())
+    if to_address:
+        query = query.where(func.lower(OutboxEmail.to_address) == to_address.strip().lower())
+    emails = list(db.session.scalars(query.limit(max(1, min(last, 100)))))
+    if not emails:
+        click.echo("The outbox is empty.")
+        return
+    for email in reversed(emails):
+        click.echo(f"--- #{email.id} {email.status.value}, {_stamp_of(email.created_at)}")
+        click.echo(f"To: {email.to_address}")
+        click.echo(f"Subject: {email.subject}")
+        click.echo("")
+        click.echo(email.body)
+    click.echo("---")
+
+
+def _stamp_of(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
 def requeue_failed(session: Session) -> int:
     """Give every failed email a fresh set of attempts (after a long mail outage)."""
     failed = session.scalars(select(OutboxEmail).where(OutboxEmail.status == EmailStatus.FAILED))

@@ -3,6 +3,7 @@ setting up the code app from an emailed link. Routes on the accounts blueprint."
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import segno
@@ -34,6 +35,8 @@ from participation.extensions import limiter
 from participation.links import public_url
 
 ENROL_SESSION_KEY = "enrol"
+# "Forgot my password" answers no sooner than this (longer than queueing an email takes).
+FORGOT_ANSWER_FLOOR_SECONDS = 0.5
 
 
 def _sign_in_limit() -> str:
@@ -58,6 +61,7 @@ def _tell_owner_password_changed(user: StaffUser, how: str) -> None:
 def change_password() -> Any:
     """Change my password (the current one is required); my other sessions end."""
     form = ChangePasswordForm()
+    form.user_inputs = _personal_words(current_user)
     if form.validate_on_submit():
         user: StaffUser = current_user._get_current_object()
         # Guessing the current password from a session left open counts like a sign-in.
@@ -97,10 +101,23 @@ def forgot_password() -> Any:
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
         return render_template("accounts/forgot_password.html", form=form), status
+    started = time.monotonic()
     user = services.find_user_by_email(db.session, form.email.data or "")
     lifecycle.request_password_reset(db.session, user)
     db.session.commit()
+    # Writing and queueing the email takes time that an unknown address does not: answer
+    # no sooner than a floor, so the time taken does not tell which addresses have accounts.
+    time.sleep(max(0.0, FORGOT_ANSWER_FLOOR_SECONDS - (time.monotonic() - started)))
     return render_template("accounts/forgot_password_sent.html")
+
+
+def _personal_words(user: Any) -> list[str]:
+    """What a guesser would try first for this person: their email, name, the site's name."""
+    return [
+        str(user.email or ""),
+        str(getattr(user, "display_name", "") or ""),
+        str(current_app.config.get("SITE_NAME", "")),
+    ]
 
 
 def _link_gone() -> tuple[str, int]:
@@ -116,6 +133,7 @@ def reset_password(token: str) -> Any:
     if link is None:
         return _link_gone()
     form = NewPasswordForm()
+    form.user_inputs = _personal_words(link.user)
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
         return render_template("accounts/new_password.html", form=form, link=link), status
@@ -124,6 +142,17 @@ def reset_password(token: str) -> Any:
         return _link_gone()
     user = link.user
     services.set_password(db.session, user, form.new_password.data or "", how="reset", by=None)
+    if (
+        current_app.config["REQUIRE_SECOND_FACTOR"]
+        and user.needs_second_factor
+        and not (user.totp_secret)
+    ):
+        # Someone invited who chose a password but never set up the code app (a closed
+        # tab): the reset link proved the email as the invitation did, so set-up goes on
+        # here instead of waiting for an administrator.
+        throttle.clear_for_user(db.session, user.id, user.email)
+        _tell_owner_password_changed(user, "reset")
+        return remember_device(_start_enrolment(link), user.id)
     # The person proved they read their email: failures counted against the account no
     # longer hold them back, and this browser becomes one they sign in from.
     throttle.clear_for_user(db.session, user.id, user.email)
@@ -153,6 +182,7 @@ def welcome(token: str) -> Any:
     if link is None:
         return _link_gone()
     form = NewPasswordForm()
+    form.user_inputs = _personal_words(link.user)
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
         return render_template("accounts/new_password.html", form=form, link=link), status

@@ -20,6 +20,8 @@ from participation import audit
 from participation.accounts import crypto
 from participation.accounts.models import (
     CHILD_WORDS_ROLES,
+    AccountLink,
+    LinkPurpose,
     Role,
     StaffRole,
     StaffUser,
@@ -322,6 +324,19 @@ def set_password(
     signed in again by the caller)."""
     user.password_hash = hash_password(new_password)
     user.session_token = new_session_token()
+    # A reset or invitation link sent before this change must not outlive it: whoever
+    # holds an old email could otherwise set the password back.
+    session.execute(
+        update(AccountLink)
+        .where(
+            AccountLink.user_id == user.id,
+            AccountLink.purpose.in_((LinkPurpose.PASSWORD_RESET, LinkPurpose.INVITE)),
+            AccountLink.used_at.is_(None),
+            AccountLink.expires_at > utcnow(),
+        )
+        .values(expires_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     session.flush()
     audit.record(
         session,

@@ -21,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
@@ -118,12 +119,19 @@ def throttle_key(kind: ThrottleKind, user: StaffUser | None, email: str = "") ->
     return throttle.password_key(email)
 
 
+def wait_words(wait: timedelta) -> str:
+    """'30 seconds', '1 minute', '4 minutes': how long someone must wait, in plain words."""
+    seconds = math.ceil(wait.total_seconds())
+    if seconds < 60:
+        return ngettext("%(num)d second", "%(num)d seconds", max(1, seconds))
+    minutes = math.ceil(seconds / 60)
+    return ngettext("%(num)d minute", "%(num)d minutes", minutes)
+
+
 def wait_message(wait: timedelta) -> str:
-    minutes = max(1, math.ceil(wait.total_seconds() / 60))
     return _(
-        "Too many tries for this account. Try again in %(n)d minute(s), or reset your "
-        "password by email.",
-        n=minutes,
+        "Too many tries for this account. Try again in %(wait)s, or reset your password by email.",
+        wait=wait_words(wait),
     )
 
 
@@ -235,8 +243,9 @@ def second_factor() -> Any:
             db.session, audit.AuditAction.SIGN_IN_DELAYED, actor=user, detail={"step": "code"}
         )
         db.session.commit()
-        minutes = max(1, math.ceil(wait.total_seconds() / 60))
-        form.code.errors = [_("Too many wrong codes. Try again in %(n)d minute(s).", n=minutes)]
+        form.code.errors = [
+            _("Too many wrong codes. Try again in %(wait)s.", wait=wait_words(wait))
+        ]
         return render_template("accounts/second_factor.html", form=form), 429
     if not services.verify_second_factor(db.session, user, form.code.data or ""):
         throttle.failed(db.session, key)

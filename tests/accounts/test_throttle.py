@@ -100,7 +100,9 @@ def test_a_new_browser_meets_a_growing_delay_not_a_flat_refusal(app, make_user, 
     (row,) = _rows(db_tx)
     first_delay = row.next_attempt_at - row.last_failure_at
     assert first_delay == timedelta(seconds=30)
-    assert "Try again in 1 minute" in _sign_in(browser, user.email, password).get_data(as_text=True)
+    assert "Try again in 30 seconds" in _sign_in(browser, user.email, password).get_data(
+        as_text=True
+    )
     # Tries made during the delay are not checked and do not lengthen it.
     (same,) = _rows(db_tx)
     assert same.failures == 8 and same.next_attempt_at == row.next_attempt_at
