@@ -67,7 +67,7 @@ def test_an_invitation_stops_working_once_a_reset_has_set_the_password(
 
 def test_easy_to_guess_passwords_are_refused_with_a_way_forward(app, client, login_as, db_tx):
     login_as(Role.ADMIN)
-    user, link = _invite(
+    _user, link = _invite(
         lambda path, data: post_form(client, path, data),
         db_tx,
         "hana.housing@test.example",
