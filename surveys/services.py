@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 
 from participation import audit
 from participation.accounts.models import StaffUser
@@ -27,7 +27,7 @@ from participation.safeguarding.models import (
 )
 from participation.safeguarding.triage import TriageResult, triage
 from participation.subjects import SubjectType
-from surveys import tallies
+from surveys import question_cache, tallies
 from surveys.models import (
     Answer,
     AnswerStatus,
@@ -159,15 +159,21 @@ def start_response(
 
 
 def applicable_questions(question_set: AnyQuestionSet, answers: dict[str, Answer]) -> list[Any]:
-    """The questions this child is asked, given what they answered so far (show_if)."""
+    """The questions this child is asked, given what they answered so far (show_if).
+
+    A gate holds only while the question it depends on is itself asked: an answer to a
+    question that no longer applies opens nothing.
+    """
     shown = []
+    asked: set[str] = set()
     for question in question_set.questions:
         rule = question.show_if
         if rule:
             earlier = answers.get(rule["question"])
-            if earlier is None or earlier.choice not in rule["in"]:
+            if rule["question"] not in asked or earlier is None or earlier.choice not in rule["in"]:
                 continue
         shown.append(question)
+        asked.add(question.key)
     return shown
 
 
@@ -218,14 +224,40 @@ def save_answer(
     prepared: PreparedAnswer,
     participant: Participant,
     next_position: int | None,
+    *,
+    amend: bool = False,
 ) -> tuple[Answer, SafeguardingAlert | None]:
     """Keep the answer (a resend updates it); raise any alert (free text read by triage, or
-    a tapped answer the question set marks ``alert``) and, for free text, tags."""
+    a tapped answer the question set marks ``alert``) and, for free text, tags.
+
+    A sent response is closed to changes: only a confirmed amendment (``amend``) changes it,
+    moves the tallies by the difference once, and is audited. Otherwise ``AnswerSent``.
+    """
     now = utcnow()
+    response = lock_response(session, response)
+    if response.status is ResponseStatus.SUBMITTED and not amend:
+        raise AnswerSent("sent")
+    question_set = _question_set_of(session, response)
+    before = _readings(response)
+    previous = next((a for a in response.answers if a.question_key == prepared.question.key), None)
+    was = (previous.status, previous.choice, previous.text) if previous is not None else None
     answer = _upsert_answer(session, response, prepared, now)
+    _apply_gates(session, response, question_set)
+    _move_tallies(session, response, before)
     response.updated_at = now
     if next_position is not None:
         response.current_position = next_position
+    changed = was != (answer.status, answer.choice, answer.text)
+    if amend and changed and response.status is ResponseStatus.SUBMITTED:
+        audit.record(
+            session,
+            audit.AuditAction.SURVEY_ANSWER_AMENDED,
+            council_id=response.council_id,
+            target_type="survey_answer",
+            target_id=answer.id,
+            # Which question and that it changed: never what the child said.
+            detail={"round_id": response.round_id, "question_key": answer.question_key},
+        )
     alert = None
     risk = risk_of(prepared.question, prepared.choice)
     if risk is not None and risk.strength is RiskStrength.ALERT:
@@ -243,10 +275,70 @@ def save_answer(
     return answer, alert
 
 
+class AnswerSent(SurveyError):
+    """The response was sent: an answer changes only through a confirmed amendment."""
+
+
+def lock_response(session: Session, response: Response) -> Response:
+    """The response and its answers as stored now, locked (PostgreSQL) until commit.
+
+    Every change to a response's answers or status takes this lock first, so two requests
+    for one child's response (a double tap, two tabs) take turns, and each computes the
+    tally difference from what the other left.
+    """
+    locked = session.execute(
+        select(Response)
+        .where(Response.id == response.id)
+        .with_for_update()
+        .options(selectinload(Response.answers))
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    return locked
+
+
+def _question_set_of(session: Session, response: Response) -> AnyQuestionSet:
+    found = question_cache.question_set_by_id(session, response.question_set_id)
+    assert found is not None
+    return found
+
+
+def _readings(response: Response) -> dict[str, tuple[Answer, bool | None]]:
+    """What each answer adds to the tallies now (see ``tallies.counted_reading``)."""
+    return {a.question_key: (a, tallies.counted_reading(response, a)) for a in response.answers}
+
+
+def _apply_gates(session: Session, response: Response, question_set: AnyQuestionSet) -> None:
+    """Mark each answer applies or not, from the answers as they are now (show_if)."""
+    answers = {a.question_key: a for a in response.answers}
+    shown = {q.key for q in applicable_questions(question_set, answers)}
+    for answer in answers.values():
+        applies = answer.question_key in shown
+        if answer.applies != applies:
+            answer.applies = applies
+
+
+def _move_tallies(
+    session: Session, response: Response, before: dict[str, tuple[Answer, bool | None]]
+) -> None:
+    """Add to the tallies the difference between ``before`` and the answers as they are now."""
+    session.flush()
+    for answer in response.answers:
+        was = before.get(answer.question_key, (answer, None))[1]
+        tallies.add(
+            session,
+            response=response,
+            question_id=answer.question_id,
+            question_key=answer.question_key,
+            before=was,
+            after=tallies.counted_reading(response, answer),
+        )
+
+
 def _upsert_answer(
     session: Session, response: Response, prepared: PreparedAnswer, now: datetime
 ) -> Answer:
-    existing = _answer_for(session, response.id, prepared.question.key)
+    """Insert or update the answer row (the tallies are moved by the caller)."""
+    existing = next((a for a in response.answers if a.question_key == prepared.question.key), None)
     if existing is None:
         answer = Answer(
             council_id=response.council_id,
@@ -264,32 +356,19 @@ def _upsert_answer(
             with session.begin_nested():
                 session.add(answer)
                 session.flush()
-                tallies.add(
-                    session,
-                    response=response,
-                    question_id=answer.question_id,
-                    question_key=answer.question_key,
-                    before=None,
-                    after=answer.favourable,
-                )
-            return answer
-        except IntegrityError:  # a double tap inserted it first: update that row instead
+        except IntegrityError:  # SQLite without the lock: a double tap inserted it first
+            session.expire(response, ["answers"])
             existing = _answer_for(session, response.id, prepared.question.key)
             assert existing is not None
-    before = existing.favourable
+        else:
+            if answer not in response.answers:
+                response.answers.append(answer)
+            return answer
     existing.status = prepared.status
     existing.choice = prepared.choice
     existing.favourable = _favourable(prepared)
     existing.text = prepared.text
-    existing.updated_at = now  # set before the tally statement flushes: one UPDATE
-    tallies.add(
-        session,
-        response=response,
-        question_id=existing.question_id,
-        question_key=existing.question_key,
-        before=before,
-        after=existing.favourable,
-    )
+    existing.updated_at = now
     session.flush()
     return existing
 
@@ -334,7 +413,7 @@ def _alert_once(
     return safeguarding.raise_alert_if_needed(
         session,
         council_id=participant.council_id,
-        group_id=participant.group_id,
+        group_id=answer.response.group_id,
         participant_id=participant.id,
         subject_type=SubjectType.SURVEY_ANSWER,
         subject_id=answer.id,
@@ -424,7 +503,7 @@ def _risk_alert_once(
     return safeguarding.raise_risk_answer_alert(
         session,
         council_id=participant.council_id,
-        group_id=participant.group_id,
+        group_id=response.group_id,
         participant_id=participant.id,
         answer_id=answer.id,
         question_text=seen[0],
@@ -440,11 +519,16 @@ def _graver(level: AlertLevel, than: AlertLevel) -> bool:
 
 
 def submit(session: Session, response: Response) -> None:
-    """Mark the response sent; sending again changes nothing."""
+    """Mark the response sent and count its applicable answers once; sending again changes
+    nothing."""
+    response = lock_response(session, response)
     if response.status is ResponseStatus.SUBMITTED:
         return
+    _apply_gates(session, response, _question_set_of(session, response))
+    before = _readings(response)
     response.status = ResponseStatus.SUBMITTED
     response.submitted_at = utcnow()
+    _move_tallies(session, response, before)
     session.flush()
 
 
