@@ -18,6 +18,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     remember_app(app)
     register_trusted_hosts(app)
     register_proxy(app)
+    from participation.request_limits import register_body_limit
+
+    register_body_limit(app)
     register_database(app)
     register_extensions(app)
     register_url_converters(app)

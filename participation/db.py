@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -73,16 +74,30 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    # A request that writes (a form sent) takes SQLite's write lock when its transaction
-    # begins. Two deferred transactions that both read and then write deadlock, and SQLite
-    # answers one of them "database is locked" at once instead of waiting: a double tap on
-    # a card, across two app processes, told the child "not sent" although it was saved.
-    # Waiting at BEGIN (busy_timeout) turns that into a short queue. Reads stay deferred,
-    # so pages and the background workers never wait for each other.
-    from flask import has_request_context, request
+    # Every request, and every background transaction that writes, takes SQLite's write
+    # lock when it begins. A deferred transaction that reads and then writes fails at once
+    # with "database is locked" when another connection wrote in between (WAL cannot move
+    # its snapshot forward), and pages write too (a child's last visit, an audit of a view):
+    # two people acting at once got a 503. Waiting at BEGIN (busy_timeout) turns that into
+    # a short queue. Background reads (a panel pack being made) stay deferred, so they never
+    # hold the lock. PostgreSQL needs none of this.
+    from flask import has_request_context
 
-    writes = has_request_context() and request.method in ("POST", "PUT", "PATCH", "DELETE")
+    writes = has_request_context() or _WRITE_INTENT.get()
     conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+_WRITE_INTENT: ContextVar[bool] = ContextVar("sqlite_write_intent", default=False)
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """Transactions begun inside this block take SQLite's write lock at BEGIN (workers)."""
+    token = _WRITE_INTENT.set(True)
+    try:
+        yield
+    finally:
+        _WRITE_INTENT.reset(token)
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, delete, func, select
+from sqlalchemy import CursorResult, Select, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 
 from participation import audit
 from participation.accounts.models import StaffUser
-from participation.councils.models import Council, Group, Participant
+from participation.councils.models import Council, Group, Membership, Participant
 from participation.db import utcnow
 from participation.recommendations import services as tagging
 from participation.recommendations.models import EvidenceTag
@@ -62,8 +62,14 @@ def open_round(
     opens_at: datetime,
     closes_at: datetime,
     by: StaffUser | None = None,
+    override_age_band: bool = False,
 ) -> SurveyRound:
-    """Open a question set for some of the council's groups for a period."""
+    """Open a question set for some of the council's groups for a period.
+
+    The set's age band must be each group's: answers are counted by the set's band, so a
+    4-7 group answering the 11-17 set would be counted as 11-17. A worker may still choose
+    so on purpose (``override_age_band``): the round's group is marked and it is audited.
+    """
     groups = list(groups)
     if not groups:
         raise SurveyError("Choose at least one group.")
@@ -71,6 +77,13 @@ def open_round(
         raise SurveyError("A group belongs to another council.")
     if closes_at <= opens_at:
         raise SurveyError("The closing date must be after the opening date.")
+    others = [g for g in groups if g.age_band is not question_set.age_band]
+    if others and not override_age_band:
+        raise SurveyError(
+            f"This question set is for {question_set.age_band.label}, but "
+            + ", ".join(f"{g.name} is {g.age_band.label}" for g in others)
+            + ". Choose the set for their age band, or say that you mean to use this one."
+        )
     survey_round = SurveyRound(
         council_id=council.id,
         question_set_id=question_set.id,
@@ -79,26 +92,130 @@ def open_round(
         closes_at=closes_at,
         created_by_id=by.id if by else None,
     )
-    survey_round.round_groups = [RoundGroup(council_id=council.id, group_id=g.id) for g in groups]
+    survey_round.round_groups = [
+        RoundGroup(council_id=council.id, group_id=g.id, age_band_override=g in others)
+        for g in groups
+    ]
     session.add(survey_round)
     session.flush()
+    if others:
+        audit.record(
+            session,
+            audit.AuditAction.ROUND_AGE_BAND_OVERRIDDEN,
+            actor=by,
+            council_id=council.id,
+            target_type="survey_round",
+            target_id=survey_round.id,
+            detail={
+                "question_set_band": question_set.age_band.value,
+                "groups": {str(g.id): g.age_band.value for g in others},
+            },
+        )
     return survey_round
 
 
+def change_round_dates(
+    session: Session,
+    survey_round: SurveyRound,
+    *,
+    opens_at: datetime,
+    closes_at: datetime,
+    by: StaffUser,
+) -> None:
+    """New dates for a round (to extend it, or correct them); audited."""
+    if closes_at <= opens_at:
+        raise SurveyError("The closing date must be after the opening date.")
+    before = (survey_round.opens_at.isoformat(), survey_round.closes_at.isoformat())
+    survey_round.opens_at, survey_round.closes_at = opens_at, closes_at
+    session.flush()
+    _round_changed(session, survey_round, by, before, "dates")
+
+
+def close_round_now(session: Session, survey_round: SurveyRound, by: StaffUser) -> None:
+    """Close a round early: children can no longer answer; what they gave is kept."""
+    now = utcnow()
+    if survey_round.closes_at <= now:
+        raise SurveyError("This round is already closed.")
+    before = (survey_round.opens_at.isoformat(), survey_round.closes_at.isoformat())
+    if survey_round.opens_at >= now:  # not open yet: it never opens
+        survey_round.opens_at = now - timedelta(seconds=1)
+    survey_round.closes_at = now
+    session.flush()
+    _round_changed(session, survey_round, by, before, "closed_early")
+
+
+def _round_changed(
+    session: Session,
+    survey_round: SurveyRound,
+    by: StaffUser,
+    before: tuple[str, str],
+    what: str,
+) -> None:
+    audit.record(
+        session,
+        audit.AuditAction.ROUND_CHANGED,
+        actor=by,
+        council_id=survey_round.council_id,
+        target_type="survey_round",
+        target_id=survey_round.id,
+        detail={
+            "change": what,
+            "before": list(before),
+            "after": [survey_round.opens_at.isoformat(), survey_round.closes_at.isoformat()],
+        },
+    )
+
+
+def sent_per_group(session: Session, survey_round: SurveyRound) -> dict[int, int]:
+    """How many responses each of the round's groups has sent."""
+    rows = session.execute(
+        select(Response.group_id, func.count(Response.id))
+        .where(Response.round_id == survey_round.id, Response.status == ResponseStatus.SUBMITTED)
+        .group_by(Response.group_id)
+    ).all()
+    return {group_id: count for group_id, count in rows}
+
+
+def _in_childs_groups(participant: Participant) -> Any:
+    """SQL: the round group is one of the groups the child on this phone is in."""
+    return or_(
+        RoundGroup.group_id == participant.group_id,
+        RoundGroup.group_id.in_(
+            select(Membership.group_id).where(Membership.participant_id == participant.id)
+        ),
+    )
+
+
 def open_rounds_for(session: Session, participant: Participant, now: datetime) -> list[SurveyRound]:
-    """Rounds open now for the child's group."""
+    """Rounds open now for any of the child's groups (a round open to two of them, once)."""
     return list(
         session.scalars(
             select(SurveyRound)
-            .join(RoundGroup, RoundGroup.round_id == SurveyRound.id)
             .where(
-                RoundGroup.group_id == participant.group_id,
+                SurveyRound.id.in_(
+                    select(RoundGroup.round_id).where(_in_childs_groups(participant))
+                ),
                 SurveyRound.opens_at <= now,
                 SurveyRound.closes_at > now,
             )
-            .order_by(SurveyRound.opens_at)
+            .order_by(SurveyRound.opens_at, SurveyRound.id)
         )
     )
+
+
+def group_for_response(
+    session: Session, survey_round: SurveyRound, participant: Participant
+) -> int:
+    """The group a child's response counts under: of the child's groups taking part in the
+    round, the one they joined first (one response per child per round, counted once)."""
+    found = session.scalar(
+        select(Membership.group_id)
+        .join(RoundGroup, RoundGroup.group_id == Membership.group_id)
+        .where(Membership.participant_id == participant.id, RoundGroup.round_id == survey_round.id)
+        .order_by(Membership.joined_at, Membership.id)
+        .limit(1)
+    )
+    return found if found is not None else participant.group_id
 
 
 def round_for_child(
@@ -108,13 +225,14 @@ def round_for_child(
     return session.scalar(
         select(SurveyRound)
         .join(RoundGroup, RoundGroup.round_id == SurveyRound.id)
-        .where(SurveyRound.id == round_id, RoundGroup.group_id == participant.group_id)
+        .where(SurveyRound.id == round_id, _in_childs_groups(participant))
         # Every survey page loads this: it needs the set's row (its questions come from
         # surveys.question_cache), not the round's groups (loaded if ever used).
         .options(
             lazyload(SurveyRound.round_groups),
             joinedload(SurveyRound.question_set).lazyload(QuestionSet.questions),
         )
+        .limit(1)
     )
 
 
@@ -143,7 +261,7 @@ def start_response(
     response = Response(
         council_id=participant.council_id,
         round_id=survey_round.id,
-        group_id=participant.group_id,
+        group_id=group_for_response(session, survey_round, participant),
         participant_id=participant.id,
         question_set_id=survey_round.question_set_id,
         language=language,

@@ -28,7 +28,7 @@ from participation.extensions import csrf
 from participation.forms import choices
 from participation.safeguarding.services import URGENT_RESPONSE
 from surveys import question_cache, services
-from surveys.forms import RoundForm
+from surveys.forms import RoundDatesForm, RoundForm
 from surveys.models import Answer, Question, Response, ResponseStatus, RoundGroup, SurveyRound
 from surveys.question_cache import CachedQuestionSet
 from surveys.question_sets import latest_versions
@@ -634,6 +634,7 @@ def new_round() -> Any:
                 opens_at=_local_midnight(form.opens_on.data),
                 closes_at=_local_midnight(form.closes_on.data, end_of_day=True),
                 by=current_user._get_current_object(),
+                override_age_band=bool(form.override_age_band.data),
             )
         except services.SurveyError as error:
             db.session.rollback()
@@ -660,9 +661,19 @@ def _round_for_staff(round_id: int) -> SurveyRound:
 
 @bp.get("/staff/rounds/<int:round_id>")
 @role_required(*STAFF)
-def round_detail(round_id: int) -> str:
+def round_detail(round_id: int) -> Any:
     """A round: dates, and for each group its join link and QR code."""
-    found = _round_for_staff(round_id)
+    return _render_round(_round_for_staff(round_id))
+
+
+def _render_round(
+    found: SurveyRound, dates_form: RoundDatesForm | None = None, status: int = 200
+) -> Any:
+    if dates_form is None:
+        dates_form = RoundDatesForm(
+            opens_on=found.opens_at.astimezone(LONDON).date(),
+            closes_on=(found.closes_at.astimezone(LONDON) - timedelta(seconds=1)).date(),
+        )
     counts = dict(
         db.session.execute(
             select(Response.group_id, func.count(Response.id))
@@ -672,6 +683,7 @@ def round_detail(round_id: int) -> str:
         .tuples()
         .all()
     )
+    sent = services.sent_per_group(db.session, found)
     entries = []
     for round_group in sorted(found.round_groups, key=lambda rg: rg.group.name):
         group: Group = round_group.group
@@ -684,10 +696,62 @@ def round_detail(round_id: int) -> str:
                 "link": link,
                 "qr": qr,
                 "responses": counts.get(group.id, 0),
+                "sent": sent.get(group.id, 0),
                 "round_group": round_group,
             }
         )
-    return render_template("surveys/round.html", survey_round=found, entries=entries, now=utcnow())
+    return render_template(
+        "surveys/round.html",
+        survey_round=found,
+        entries=entries,
+        now=utcnow(),
+        dates_form=dates_form,
+    ), status
+
+
+@bp.post("/staff/rounds/<int:round_id>/dates")
+@role_required(*STAFF)
+def round_dates(round_id: int) -> Any:
+    """Change a round's dates (extend it, or correct them)."""
+    found = _round_for_staff(round_id)
+    form = RoundDatesForm()
+    if not form.validate_on_submit():
+        return _render_round(found, form, 422)
+    try:
+        services.change_round_dates(
+            db.session,
+            found,
+            opens_at=_local_midnight(form.opens_on.data),
+            closes_at=_local_midnight(form.closes_on.data, end_of_day=True),
+            by=current_user._get_current_object(),
+        )
+    except services.SurveyError as error:
+        db.session.rollback()
+        form.form_errors.append(str(error))
+        return _render_round(_round_for_staff(round_id), form, 422)
+    db.session.commit()
+    flash(_("Dates saved."), "success")
+    return redirect(url_for(".round_detail", round_id=round_id))
+
+
+@bp.post("/staff/rounds/<int:round_id>/close")
+@role_required(*STAFF)
+def close_round(round_id: int) -> Any:
+    """Close a round now, before its closing date; what children gave is kept."""
+    from participation.accounts.forms import ConfirmForm
+
+    found = _round_for_staff(round_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.close_round_now(db.session, found, by=current_user._get_current_object())
+    except services.SurveyError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Round closed. Children can no longer answer it."), "success")
+    return redirect(url_for(".round_detail", round_id=round_id))
 
 
 @bp.post("/staff/rounds/<int:round_id>/sizes")
@@ -700,20 +764,38 @@ def group_sizes(round_id: int) -> Any:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     problems = []
+    too_small = []
+    sent = services.sent_per_group(db.session, found)
     for round_group in found.round_groups:
         raw = request.form.get(f"size-{round_group.id}", "").strip()
         if raw == "":
             round_group.expected_size = None
         elif EXPECTED_SIZE.fullmatch(raw) and int(raw) <= 100_000:
+            if int(raw) < sent.get(round_group.group_id, 0):
+                too_small.append((round_group.group.name, sent[round_group.group_id]))
+                continue
             round_group.expected_size = int(raw)
+            # The group's size as last recorded: joins beyond it wait for the worker.
+            round_group.group.recorded_size = int(raw)
         else:
             problems.append(round_group.group.name)
-    if problems:
+    if problems or too_small:
         db.session.rollback()
-        flash(
-            _("Enter a whole number of children for: %(groups)s", groups=", ".join(problems)),
-            "error",
-        )
+        if problems:
+            flash(
+                _("Enter a whole number of children for: %(groups)s", groups=", ".join(problems)),
+                "error",
+            )
+        for name, count in too_small:
+            flash(
+                _(
+                    "%(group)s has already sent %(count)s answers, so it has at least "
+                    "%(count)s children. Enter %(count)s or more.",
+                    group=name,
+                    count=count,
+                ),
+                "error",
+            )
     else:
         db.session.commit()
         flash(_("Group sizes saved."), "success")

@@ -174,12 +174,19 @@ class Membership(Base):
         return not self.beyond_size or self.confirmed_at is not None
 
 
-def counted_membership() -> Any:
-    """SQL: the membership counts (within the group's size, or confirmed by its worker).
+def awaiting_confirmation(participant_id: Any, group_id: Any) -> Any:
+    """SQL: this child joined this group beyond its recorded size and its worker has not
+    confirmed the join yet, so what they give through the group is not counted.
 
-    The one rule the reporting layer filters on: join ``Membership`` on the response's
-    participant and group and add this condition.
+    The one rule the reporting layer filters on, e.g. for sent responses:
+    ``~awaiting_confirmation(Response.participant_id, Response.group_id)``. A child with no
+    membership row (bulk demo data) is not awaiting anything.
     """
-    from sqlalchemy import or_
+    from sqlalchemy import exists
 
-    return or_(Membership.beyond_size.is_(False), Membership.confirmed_at.is_not(None))
+    return exists().where(
+        Membership.participant_id == participant_id,
+        Membership.group_id == group_id,
+        Membership.beyond_size.is_(True),
+        Membership.confirmed_at.is_(None),
+    )
