@@ -113,7 +113,16 @@ def _populate(url: str) -> None:
             {"action": "next", "choice": "no", "confirm": "yes"},
         )
     post("/join", {"code": codes[1]}, page="/join")
-    post("/help", {"words": "I would like to talk", "reach_by": "group"}, page="/help")
+    from participation.councils.models import Participant
+    from participation.safeguarding import help_requests
+
+    with app.app_context():
+        child = db.session.scalars(select(Participant).order_by(Participant.id.desc())).first()
+        assert child is not None
+        help_requests.request_help(
+            db.session, child, submission_key="k" * 32, words="I would like to talk"
+        )
+        db.session.commit()
 
 
 def test_a_populated_database_goes_down_to_base_and_up_again_unchanged(tmp_path):
