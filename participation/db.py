@@ -69,21 +69,25 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=5000")
+    # Long enough that a queue of writers under the demo's load waits instead of failing
+    # (benchmarks/sqlite_run_bench.py); PostgreSQL is for more.
+    cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    # Every request, and every background transaction that writes, takes SQLite's write
-    # lock when it begins. A deferred transaction that reads and then writes fails at once
-    # with "database is locked" when another connection wrote in between (WAL cannot move
-    # its snapshot forward), and pages write too (a child's last visit, an audit of a view):
-    # two people acting at once got a 503. Waiting at BEGIN (busy_timeout) turns that into
-    # a short queue. Background reads (a panel pack being made) stay deferred, so they never
-    # hold the lock. PostgreSQL needs none of this.
-    from flask import has_request_context
+    # A request that writes (a form sent) takes SQLite's write lock when its transaction
+    # begins. Two deferred transactions that both read and then write deadlock, and SQLite
+    # answers one of them "database is locked" at once instead of waiting: a double tap on
+    # a card, across two app processes, told the child "not sent" although it was saved.
+    # Waiting at BEGIN (busy_timeout) turns that into a short queue. Reads stay deferred,
+    # so pages and the background workers never wait for each other; a background
+    # transaction that writes asks for the lock with ``write_transaction``.
+    from flask import has_request_context, request
 
-    writes = has_request_context() or _WRITE_INTENT.get()
+    writes = (
+        has_request_context() and request.method in ("POST", "PUT", "PATCH", "DELETE")
+    ) or _WRITE_INTENT.get()
     conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 

@@ -44,11 +44,12 @@ class BodyLimit:
         return self.wsgi_app(environ, start_response)
 
     def _too_large(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        # The app's own 413 page (its error handler), built for this request without its body.
+        # The app's own 413 page, for this request without its body (see register_body_limit).
         environ["wsgi.input"] = io.BytesIO(b"")
-        environ["CONTENT_LENGTH"] = str(int(self.app.config["MAX_CONTENT_LENGTH"]) + 1)
+        environ["CONTENT_LENGTH"] = "0"
         environ.pop("HTTP_TRANSFER_ENCODING", None)
         environ["wsgi.input_terminated"] = False
+        environ[TOO_LARGE] = True
         return self.wsgi_app(environ, start_response)
 
 
@@ -67,5 +68,17 @@ def _read_up_to(stream: Any, most: int) -> bytes | None:
     return b"".join(parts)
 
 
+TOO_LARGE = "participation.body_too_large"
+
+
 def register_body_limit(app: Flask) -> None:
+    """The middleware, and a first before-request hook that answers 413 for it."""
+    from flask import request
+    from werkzeug.exceptions import RequestEntityTooLarge
+
     app.wsgi_app = BodyLimit(app, app.wsgi_app)  # type: ignore[method-assign]
+
+    @app.before_request
+    def refuse_too_large_body() -> None:
+        if request.environ.get(TOO_LARGE):
+            raise RequestEntityTooLarge()

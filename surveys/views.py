@@ -280,8 +280,11 @@ def answer(round_id: int, position: int) -> Any:
         # Sent already (Back, then Next with another choice): nothing changes silently.
         # The child sees what they sent and may confirm the change.
         return _confirm_or_change(survey_round, response, found, action, sent, status=409)
+    # Checked, triaged and tagged outside any transaction: on SQLite this request's
+    # transaction holds the write lock from its first read, and reading a child's words can
+    # take a while; the answer is saved in a new transaction (save_answer locks and reloads).
+    db.session.commit()
     try:
-        # Checked, triaged and tagged before the write transaction begins.
         prepared = services.prepare_answer(found, action, sent["choice"] or None, sent["text"])
     except services.SurveyError as error:
         return _render_question(
@@ -412,6 +415,7 @@ def change(round_id: int, position: int) -> Any:
         return _change_form(survey_round, response, found, sent, _stale_page(), 400)
     if request.form.get("confirm") != "yes":
         return _confirm_or_change(survey_round, response, found, action, sent)
+    db.session.commit()  # read the words outside the write lock (see answer())
     try:
         prepared = services.prepare_answer(found, action, sent["choice"] or None, sent["text"])
     except services.SurveyError as error:

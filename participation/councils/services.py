@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from flask import current_app, g, request
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from participation import audit
@@ -253,7 +253,12 @@ def current_participant() -> Participant | None:
         participant = participant_for_token(db.session, token)
         if participant is not None and utcnow() - participant.last_seen_at > timedelta(hours=1):
             participant.last_seen_at = utcnow()  # coarse, so it is not a write per page
-            db.session.commit()
+            try:
+                db.session.commit()
+            except OperationalError:
+                # SQLite: a page (a read) cannot wait for the write lock another request
+                # holds. The time of the last visit can wait for the next page.
+                db.session.rollback()
         g.participant = participant
     return g.participant
 
