@@ -104,27 +104,13 @@ def main(argv: list[str] | None = None) -> int:
             "--workers", str(args.workers), "--threads", str(args.threads),
             "--timeout", "60", "--chdir", str(ROOT), "wsgi:app",
         ]  # fmt: skip
+        worker = [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "work", "--loop"]
+        worker += ["--interval", "0.2"]  # harsher than make run's 2 s
         with log.open("ab") as out:
+            # Our own interpreter with fixed arguments.
             server = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
             jobs = [
-                subprocess.Popen(  # noqa: S603
-                    [
-                        sys.executable,
-                        "-m",
-                        "flask",
-                        "--app",
-                        "wsgi",
-                        "jobs",
-                        "work",
-                        "--loop",
-                        "--interval",
-                        "0.2",
-                    ],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )  # fmt: skip
+                subprocess.Popen(worker, cwd=ROOT, env=env, stdout=out, stderr=out)  # noqa: S603
                 for _ in range(2)
             ]
             try:

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the fixtures imported from test_routes_access are used as arguments)
 """No page shows a Python None in a form: every GET page, for every role and for a child
 (before and after sending the survey, with a card answered), is scanned for ``="None"``."""
 
@@ -8,6 +9,7 @@ import re
 import pytest
 
 from participation.accounts.models import Role
+from tests.conftest import post_form
 from tests.core.test_routes_access import (  # noqa: F401 (fixtures)
     _make_responder_of,
     _routes,
@@ -17,7 +19,6 @@ from tests.core.test_routes_access import (  # noqa: F401 (fixtures)
     card,
     export_job,
 )
-from tests.conftest import post_form
 
 NONE_IN_HTML = re.compile(r'="None"|>None<|value=None\b')
 
