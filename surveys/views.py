@@ -398,6 +398,16 @@ def change(round_id: int, position: int) -> Any:
     if not isinstance(loaded, tuple):
         return loaded
     survey_round, response, found = loaded
+    action = request.form.get("action", "next")
+    if action not in ACTION_LABELS:
+        action = "next"
+    sent = {"choice": request.form.get("choice", ""), "text": request.form.get("text", "")}
+    if request.method == "POST" and _token_refused():
+        if response.status is ResponseStatus.SUBMITTED:
+            return _change_form(survey_round, response, found, sent, _stale_page(), 400)
+        return _render_question(
+            survey_round, response, found, error=_stale_page(), status=400, sent=sent
+        )
     if response.status is not ResponseStatus.SUBMITTED:
         return redirect(_question_url(survey_round, found))
     if not survey_round.is_open(utcnow()):
@@ -407,12 +417,6 @@ def change(round_id: int, position: int) -> Any:
         return hidden
     if request.method == "GET":
         return _change_form(survey_round, response, found, None)
-    action = request.form.get("action", "next")
-    if action not in ACTION_LABELS:
-        action = "next"
-    sent = {"choice": request.form.get("choice", ""), "text": request.form.get("text", "")}
-    if _token_refused():
-        return _change_form(survey_round, response, found, sent, _stale_page(), 400)
     if request.form.get("confirm") != "yes":
         return _confirm_or_change(survey_round, response, found, action, sent)
     db.session.commit()  # read the words outside the write lock (see answer())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import segno
@@ -24,6 +25,7 @@ from participation.links import public_url
 bp = Blueprint("councils", __name__)
 
 GROUP_STAFF = (Role.ADMIN, Role.PARTICIPATION_WORKER)
+ROW_ID = re.compile(r"[0-9]{1,9}", re.ASCII)
 
 
 def _set_child_cookie(response: Response, token: str) -> None:
@@ -216,7 +218,7 @@ def confirm_joins(group_id: int) -> Response:
     found = services.group_for_staff(db.session, group_id, current_user) or abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    ids = [int(v) for v in request.form.getlist("membership") if v.isdigit() and len(v) < 10]
+    ids = [int(v) for v in request.form.getlist("membership") if ROW_ID.fullmatch(v)]
     confirmed = services.confirm_joins(
         db.session, found, ids, by=current_user._get_current_object()
     )
