@@ -30,9 +30,10 @@ class BodyLimit:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         limit = self.app.config.get("MAX_CONTENT_LENGTH")
         declared = environ.get("CONTENT_LENGTH") or ""
-        if limit is not None and declared.isascii() and declared.isdigit():
-            if int(declared) > int(limit):  # refused whatever the route would read
-                return self._too_large(environ, start_response)
+        # A declared length over the limit: refused whatever the route would read.
+        over = declared.isascii() and declared.isdigit() and int(declared) > int(limit or 0)
+        if limit is not None and over:
+            return self._too_large(environ, start_response)
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         # A body of unknown length: chunked, or a server that ends the stream itself.
         unknown = not environ.get("CONTENT_LENGTH") and environ.get("wsgi.input_terminated")
