@@ -39,7 +39,7 @@ class GroupCardForm(CardForm):
     """A worker raising a card for a group meeting."""
 
     group = SelectField(_l("Group"), validators=[DataRequired()])
-    from_group = None  # type: ignore[assignment]  # the worker chooses ``group`` instead
+    from_group = None  # the worker chooses ``group`` instead
 
 
 class ReplyForm(FlaskForm):
