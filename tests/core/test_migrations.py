@@ -63,6 +63,18 @@ def _snapshot(url: str) -> dict[str, list[str]]:
 def _populate(url: str) -> None:
     """Demo data, bulk answers, and children through the pages: sent, amended, a gate
     closed, a second group, a card and a help request."""
+    # A second app re-points the one ``db`` at its database: put the suite's back after.
+    suite_engine = db.engine
+    try:
+        _populate_with_a_second_app(url)
+    finally:
+        assert db.engine is not None
+        db.engine.dispose()
+        db.engine = suite_engine
+        db._factory.configure(bind=suite_engine)
+
+
+def _populate_with_a_second_app(url: str) -> None:
     app = create_app(
         {
             "TESTING": True,
