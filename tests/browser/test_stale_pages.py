@@ -59,7 +59,6 @@ def test_a_survey_page_left_open_keeps_the_words(
     page.click("button[name=action][value=next]")  # the next tap saves
     page.wait_for_load_state()
     assert page.url != question
-    page.go_back()
     page.goto(question)
     assert page.input_value("textarea[name=text]") == WORDS
 
