@@ -26,7 +26,7 @@ def _kept_table(metadata: sa.MetaData) -> sa.Table:
         metadata,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("table_name", sa.String(64), nullable=False),
-        sa.Column("kind", sa.String(16), nullable=False),  # "row" or "columns"
+        sa.Column("kind", sa.String(255), nullable=False),  # "row[:label]" or "columns:..."
         sa.Column("data", sa.Text, nullable=False),
     )
 
