@@ -17,10 +17,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     remember_app(app)
     register_trusted_hosts(app)
-    register_proxy(app)
     from participation.request_limits import register_body_limit
 
-    register_body_limit(app)
+    register_body_limit(app)  # inside the proxy's middleware: ProxyFix stays outermost
+    register_proxy(app)
     register_database(app)
     register_extensions(app)
     register_url_converters(app)
