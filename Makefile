@@ -16,6 +16,8 @@ $(STAMP): pyproject.toml
 translations: $(STAMP)
 	$(BIN)/python -c "from participation.i18n import compile_catalogues; compile_catalogues()"
 
+# SQLite: one process with threads; every request takes the write lock at BEGIN and waits
+# for it (participation.db), so people acting at once queue instead of "database is locked".
 run: $(STAMP) translations
 	$(DEMO_ENV) $(BIN)/flask --app wsgi db upgrade
 	$(DEMO_ENV) $(BIN)/flask --app wsgi demo load
@@ -23,7 +25,7 @@ run: $(STAMP) translations
 	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C stops it), with a worker for panel packs."
 	$(DEMO_ENV) $(BIN)/flask --app wsgi jobs work --loop & JOBS=$$!; \
 	trap 'kill $$JOBS 2>/dev/null' EXIT INT TERM; \
-	$(DEMO_ENV) $(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --access-logfile - wsgi:app
+	$(DEMO_ENV) $(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 1 --threads 8 --access-logfile - wsgi:app
 
 # axe-core for the browser tests' accessibility checks, pinned in package-lock.json.
 AXE := node_modules/axe-core/axe.min.js

@@ -31,12 +31,15 @@ class CardForm(FlaskForm):
     )
     service = SelectField(_l("Who should change it?"), validators=[Optional()])
     about_me = BooleanField(_l("This is about me: only a worker should see it"))
+    # Only shown to a child in several groups (one phone, several groups).
+    from_group = SelectField(_l("Which group is this card from?"), validators=[Optional()])
 
 
 class GroupCardForm(CardForm):
     """A worker raising a card for a group meeting."""
 
     group = SelectField(_l("Group"), validators=[DataRequired()])
+    from_group = None  # the worker chooses ``group`` instead
 
 
 class ReplyForm(FlaskForm):

@@ -160,6 +160,27 @@ def card_for_child(
     )
 
 
+def carried_on_by(session: Session, card: ChallengeCard) -> ChallengeCard | None:
+    """The card a merged card was joined with (following further joins), which carries the
+    request on to its answer; None if it is not merged, or the safeguarding lead holds it."""
+    seen = {card.id}
+    found = card
+    while found.status is CardStatus.MERGED and found.merged_into_id is not None:
+        following = session.scalar(
+            select(ChallengeCard).where(
+                ChallengeCard.id == found.merged_into_id,
+                ChallengeCard.council_id == card.council_id,
+            )
+        )
+        if following is None or following.id in seen:
+            return None
+        seen.add(following.id)
+        found = following
+    if found is card or found.about_me or is_held(session, found):
+        return None
+    return found
+
+
 def board(session: Session, council_id: int) -> list[ChallengeCard]:
     """You said, we did: the council's published cards, newest answer first.
 

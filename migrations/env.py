@@ -45,6 +45,24 @@ def run_migrations_online() -> None:
 
 
 def _run(connection: object) -> None:
+    # SQLite alters a table by copying it and dropping the old one; with foreign keys on,
+    # dropping a table that other rows refer to fails (or would delete them). Off for the
+    # migration (a pragma only takes effect outside a transaction), checked, then on again.
+    sqlite = getattr(getattr(connection, "dialect", None), "name", "") == "sqlite"
+    if sqlite:
+        raw = connection.connection.dbapi_connection  # type: ignore[attr-defined]
+        raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        _configure_and_run(connection)
+    finally:
+        if sqlite:
+            problems = raw.execute("PRAGMA foreign_key_check").fetchall()
+            raw.execute("PRAGMA foreign_keys=ON")
+            if problems:
+                raise RuntimeError(f"foreign keys broken by the migration: {problems[:5]}")
+
+
+def _configure_and_run(connection: object) -> None:
     context.configure(
         connection=connection,  # type: ignore[arg-type]
         target_metadata=target_metadata,

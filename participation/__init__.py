@@ -17,6 +17,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     remember_app(app)
     register_trusted_hosts(app)
+    from participation.request_limits import register_body_limit
+
+    register_body_limit(app)  # inside the proxy's middleware: ProxyFix stays outermost
     register_proxy(app)
     register_database(app)
     register_extensions(app)

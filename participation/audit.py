@@ -45,6 +45,10 @@ class AuditAction(enum.Enum):
     API_TOKEN_CREATED = "api_token_created"  # noqa: S105 (an action's name, not a secret)
     API_TOKEN_REVOKED = "api_token_revoked"  # noqa: S105
     CARD_HANDED_BACK = "card_handed_back"  # the safeguarding lead: safe to go on as a card
+    SURVEY_ANSWER_AMENDED = "survey_answer_amended"  # by the child, after sending, confirmed
+    ROUND_CHANGED = "round_changed"  # dates changed, or closed early
+    ROUND_AGE_BAND_OVERRIDDEN = "round_age_band_overridden"  # a set for another band, on purpose
+    MEMBERSHIP_CONFIRMED = "membership_confirmed"  # a join beyond the group's size, counted
 
 
 class AuditEvent(Base):

@@ -10,6 +10,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -71,7 +72,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=5000")
+    # Long enough that a queue of writers under the demo's load waits instead of failing
+    # (benchmarks/sqlite_run_bench.py); PostgreSQL is for more.
+    cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
 
 
@@ -81,10 +84,13 @@ def _sqlite_begin(conn: Connection) -> None:
     # answers one of them "database is locked" at once instead of waiting: a double tap on
     # a card, across two app processes, told the child "not sent" although it was saved.
     # Waiting at BEGIN (busy_timeout) turns that into a short queue. Reads stay deferred,
-    # so pages and the background workers never wait for each other.
+    # so pages and the background workers never wait for each other; a background
+    # transaction that writes asks for the lock with ``write_transaction``.
     from flask import has_request_context, request
 
-    writes = has_request_context() and request.method in ("POST", "PUT", "PATCH", "DELETE")
+    writes = (
+        has_request_context() and request.method in ("POST", "PUT", "PATCH", "DELETE")
+    ) or _WRITE_INTENT.get()
     conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
@@ -109,6 +115,19 @@ def secure_sqlite_file(url: str) -> None:
         with contextlib.suppress(FileNotFoundError, PermissionError):
             if candidate.stat().st_mode & 0o077:
                 candidate.chmod(0o600)
+
+
+_WRITE_INTENT: ContextVar[bool] = ContextVar("sqlite_write_intent", default=False)
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """Transactions begun inside this block take SQLite's write lock at BEGIN (workers)."""
+    token = _WRITE_INTENT.set(True)
+    try:
+        yield
+    finally:
+        _WRITE_INTENT.reset(token)
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:

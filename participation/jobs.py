@@ -23,10 +23,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, delete, func, or_, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from participation.db import Base, db, enum_type, utcnow
+from participation.db import Base, db, enum_type, utcnow, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ MAX_ATTEMPTS = 3
 STALE_AFTER = timedelta(minutes=15)
 KEEP_FILES_FOR = timedelta(days=7)
 MAX_ERROR_LENGTH = 500
+RECORD_ATTEMPTS = 5
 
 
 class JobStatus(enum.Enum):
@@ -134,38 +135,75 @@ def _claim_next(session: Session, now: datetime) -> BackgroundJob | None:
 
 
 def run_next(session: Session, handlers: dict[str, Handler]) -> BackgroundJob | None:
-    """Run the oldest waiting job, if any; returns it (done, failed or queued again)."""
-    job = _claim_next(session, utcnow())
+    """Run the oldest waiting job, if any; returns it (done, failed or queued again).
+
+    The claim and the outcome are each written in a transaction that takes SQLite's write
+    lock when it begins (``write_transaction``), and the outcome is retried if the database
+    is briefly busy: a worker never leaves its job "running" because another process
+    wrote at the same moment.
+    """
+    with write_transaction():
+        job = _claim_next(session, utcnow())
     if job is None:
         return None
+    job_id = job.id
     handler = handlers.get(job.kind)
     try:
         if handler is None:
             raise LookupError(f"no handler for job kind {job.kind!r}")
         made = handler(session, job)
+        session.commit()  # the handler's reads end here; the outcome is written apart
     except Exception as error:  # a failed job must not stop the worker
         session.rollback()
-        job = session.get(BackgroundJob, job.id, populate_existing=True) or job
-        job.error = f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
-        job.status = JobStatus.FAILED if job.attempts >= MAX_ATTEMPTS else JobStatus.QUEUED
-        log.exception("job %s (%s) failed", job.id, job.kind)
-    else:
-        job.filename, job.content_type, job.content = made.filename, made.content_type, made.content
-        job.status = JobStatus.DONE
-        job.error = None
-        job.expires_at = utcnow() + KEEP_FILES_FOR
-    job.finished_at = utcnow()
-    session.commit()
-    return job
+        message = f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
+        log.exception("job %s failed", job_id)
+
+        def failed(found: BackgroundJob) -> None:
+            found.error = message
+            found.status = JobStatus.FAILED if found.attempts >= MAX_ATTEMPTS else JobStatus.QUEUED
+
+        return _record(session, job_id, failed)
+
+    def done(found: BackgroundJob) -> None:
+        found.filename, found.content_type = made.filename, made.content_type
+        found.content = made.content
+        found.status = JobStatus.DONE
+        found.error = None
+        found.expires_at = utcnow() + KEEP_FILES_FOR
+
+    return _record(session, job_id, done)
+
+
+def _record(
+    session: Session, job_id: int, change: Callable[[BackgroundJob], None]
+) -> BackgroundJob:
+    """Write a job's outcome, retrying a few times while the database is busy."""
+    for attempt in range(RECORD_ATTEMPTS):
+        try:
+            with write_transaction():
+                job = session.get(BackgroundJob, job_id, populate_existing=True)
+                assert job is not None
+                change(job)
+                job.finished_at = utcnow()
+                session.commit()
+                return job
+        except OperationalError:
+            session.rollback()
+            if attempt + 1 == RECORD_ATTEMPTS:
+                raise
+            log.warning("jobs: database busy while recording job %s, retrying", job_id)
+            time.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def remove_expired(session: Session, now: datetime) -> int:
-    result = session.execute(
-        delete(BackgroundJob).where(
-            BackgroundJob.expires_at.is_not(None), BackgroundJob.expires_at < now
+    with write_transaction():
+        result = session.execute(
+            delete(BackgroundJob).where(
+                BackgroundJob.expires_at.is_not(None), BackgroundJob.expires_at < now
+            )
         )
-    )
-    session.commit()
+        session.commit()
     return int(getattr(result, "rowcount", 0) or 0)
 
 

@@ -52,6 +52,11 @@ def _midnight(day: date) -> datetime:
 @click.option(
     "--closes", type=click.DateTime(["%Y-%m-%d"]), required=True, help="last day, inclusive"
 )
+@click.option(
+    "--override-age-band",
+    is_flag=True,
+    help="use the set for groups of another age band (recorded in the audit log)",
+)
 def open_round(
     council_slug: str,
     set_key: str,
@@ -59,6 +64,7 @@ def open_round(
     name: str,
     opens: datetime | None,
     closes: datetime,
+    override_age_band: bool,
 ) -> None:
     """Open the newest version of a question set for some groups, with dates."""
     council = db.session.scalar(select(Council).where(Council.slug == council_slug.lower()))
@@ -84,6 +90,7 @@ def open_round(
             groups=groups,
             opens_at=_midnight((opens or datetime.now(LONDON)).date()),
             closes_at=_midnight(closes.date() + timedelta(days=1)),
+            override_age_band=override_age_band,
         )
     except services.SurveyError as error:
         raise click.ClickException(str(error)) from error

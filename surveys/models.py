@@ -17,6 +17,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -145,6 +147,8 @@ class RoundGroup(Base):
     round_id: Mapped[int] = mapped_column(ForeignKey("survey_round.id"), index=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("participation_group.id"), index=True)
     expected_size: Mapped[int | None] = mapped_column(Integer)
+    # The question set's age band differs from the group's, and a worker chose so (audited).
+    age_band_override: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     survey_round: Mapped[SurveyRound] = relationship(back_populates="round_groups")
     group = relationship("Group", lazy="joined")
@@ -201,6 +205,9 @@ class Answer(Base):
     # dashboards count in SQL without reading question definitions.
     favourable: Mapped[bool | None] = mapped_column()
     text: Mapped[str | None] = mapped_column(Text)
+    # False while the question's show_if gate does not hold (an earlier answer changed):
+    # the answer is kept, in case the child changes back, but not counted.
+    applies: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, delete, func, select
+from sqlalchemy import CursorResult, Select, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 
 from participation import audit
 from participation.accounts.models import StaffUser
-from participation.councils.models import Council, Group, Participant
+from participation.councils.models import Council, Group, Membership, Participant
 from participation.db import utcnow
 from participation.recommendations import services as tagging
 from participation.recommendations.models import EvidenceTag
@@ -27,7 +27,7 @@ from participation.safeguarding.models import (
 )
 from participation.safeguarding.triage import TriageResult, triage
 from participation.subjects import SubjectType
-from surveys import tallies
+from surveys import question_cache, tallies
 from surveys.models import (
     Answer,
     AnswerStatus,
@@ -62,8 +62,14 @@ def open_round(
     opens_at: datetime,
     closes_at: datetime,
     by: StaffUser | None = None,
+    override_age_band: bool = False,
 ) -> SurveyRound:
-    """Open a question set for some of the council's groups for a period."""
+    """Open a question set for some of the council's groups for a period.
+
+    The set's age band must be each group's: answers are counted by the set's band, so a
+    4-7 group answering the 11-17 set would be counted as 11-17. A worker may still choose
+    so on purpose (``override_age_band``): the round's group is marked and it is audited.
+    """
     groups = list(groups)
     if not groups:
         raise SurveyError("Choose at least one group.")
@@ -71,6 +77,13 @@ def open_round(
         raise SurveyError("A group belongs to another council.")
     if closes_at <= opens_at:
         raise SurveyError("The closing date must be after the opening date.")
+    others = [g for g in groups if g.age_band is not question_set.age_band]
+    if others and not override_age_band:
+        raise SurveyError(
+            f"This question set is for {question_set.age_band.label}, but "
+            + ", ".join(f"{g.name} is {g.age_band.label}" for g in others)
+            + ". Choose the set for their age band, or say that you mean to use this one."
+        )
     survey_round = SurveyRound(
         council_id=council.id,
         question_set_id=question_set.id,
@@ -79,26 +92,130 @@ def open_round(
         closes_at=closes_at,
         created_by_id=by.id if by else None,
     )
-    survey_round.round_groups = [RoundGroup(council_id=council.id, group_id=g.id) for g in groups]
+    survey_round.round_groups = [
+        RoundGroup(council_id=council.id, group_id=g.id, age_band_override=g in others)
+        for g in groups
+    ]
     session.add(survey_round)
     session.flush()
+    if others:
+        audit.record(
+            session,
+            audit.AuditAction.ROUND_AGE_BAND_OVERRIDDEN,
+            actor=by,
+            council_id=council.id,
+            target_type="survey_round",
+            target_id=survey_round.id,
+            detail={
+                "question_set_band": question_set.age_band.value,
+                "groups": {str(g.id): g.age_band.value for g in others},
+            },
+        )
     return survey_round
 
 
+def change_round_dates(
+    session: Session,
+    survey_round: SurveyRound,
+    *,
+    opens_at: datetime,
+    closes_at: datetime,
+    by: StaffUser,
+) -> None:
+    """New dates for a round (to extend it, or correct them); audited."""
+    if closes_at <= opens_at:
+        raise SurveyError("The closing date must be after the opening date.")
+    before = (survey_round.opens_at.isoformat(), survey_round.closes_at.isoformat())
+    survey_round.opens_at, survey_round.closes_at = opens_at, closes_at
+    session.flush()
+    _round_changed(session, survey_round, by, before, "dates")
+
+
+def close_round_now(session: Session, survey_round: SurveyRound, by: StaffUser) -> None:
+    """Close a round early: children can no longer answer; what they gave is kept."""
+    now = utcnow()
+    if survey_round.closes_at <= now:
+        raise SurveyError("This round is already closed.")
+    before = (survey_round.opens_at.isoformat(), survey_round.closes_at.isoformat())
+    if survey_round.opens_at >= now:  # not open yet: it never opens
+        survey_round.opens_at = now - timedelta(seconds=1)
+    survey_round.closes_at = now
+    session.flush()
+    _round_changed(session, survey_round, by, before, "closed_early")
+
+
+def _round_changed(
+    session: Session,
+    survey_round: SurveyRound,
+    by: StaffUser,
+    before: tuple[str, str],
+    what: str,
+) -> None:
+    audit.record(
+        session,
+        audit.AuditAction.ROUND_CHANGED,
+        actor=by,
+        council_id=survey_round.council_id,
+        target_type="survey_round",
+        target_id=survey_round.id,
+        detail={
+            "change": what,
+            "before": list(before),
+            "after": [survey_round.opens_at.isoformat(), survey_round.closes_at.isoformat()],
+        },
+    )
+
+
+def sent_per_group(session: Session, survey_round: SurveyRound) -> dict[int, int]:
+    """How many responses each of the round's groups has sent."""
+    rows = session.execute(
+        select(Response.group_id, func.count(Response.id))
+        .where(Response.round_id == survey_round.id, Response.status == ResponseStatus.SUBMITTED)
+        .group_by(Response.group_id)
+    ).all()
+    return {group_id: count for group_id, count in rows}
+
+
+def _in_childs_groups(participant: Participant) -> Any:
+    """SQL: the round group is one of the groups the child on this phone is in."""
+    return or_(
+        RoundGroup.group_id == participant.group_id,
+        RoundGroup.group_id.in_(
+            select(Membership.group_id).where(Membership.participant_id == participant.id)
+        ),
+    )
+
+
 def open_rounds_for(session: Session, participant: Participant, now: datetime) -> list[SurveyRound]:
-    """Rounds open now for the child's group."""
+    """Rounds open now for any of the child's groups (a round open to two of them, once)."""
     return list(
         session.scalars(
             select(SurveyRound)
-            .join(RoundGroup, RoundGroup.round_id == SurveyRound.id)
             .where(
-                RoundGroup.group_id == participant.group_id,
+                SurveyRound.id.in_(
+                    select(RoundGroup.round_id).where(_in_childs_groups(participant))
+                ),
                 SurveyRound.opens_at <= now,
                 SurveyRound.closes_at > now,
             )
-            .order_by(SurveyRound.opens_at)
+            .order_by(SurveyRound.opens_at, SurveyRound.id)
         )
     )
+
+
+def group_for_response(
+    session: Session, survey_round: SurveyRound, participant: Participant
+) -> int:
+    """The group a child's response counts under: of the child's groups taking part in the
+    round, the one they joined first (one response per child per round, counted once)."""
+    found = session.scalar(
+        select(Membership.group_id)
+        .join(RoundGroup, RoundGroup.group_id == Membership.group_id)
+        .where(Membership.participant_id == participant.id, RoundGroup.round_id == survey_round.id)
+        .order_by(Membership.joined_at, Membership.id)
+        .limit(1)
+    )
+    return found if found is not None else participant.group_id
 
 
 def round_for_child(
@@ -108,13 +225,14 @@ def round_for_child(
     return session.scalar(
         select(SurveyRound)
         .join(RoundGroup, RoundGroup.round_id == SurveyRound.id)
-        .where(SurveyRound.id == round_id, RoundGroup.group_id == participant.group_id)
+        .where(SurveyRound.id == round_id, _in_childs_groups(participant))
         # Every survey page loads this: it needs the set's row (its questions come from
         # surveys.question_cache), not the round's groups (loaded if ever used).
         .options(
             lazyload(SurveyRound.round_groups),
             joinedload(SurveyRound.question_set).lazyload(QuestionSet.questions),
         )
+        .limit(1)
     )
 
 
@@ -143,7 +261,7 @@ def start_response(
     response = Response(
         council_id=participant.council_id,
         round_id=survey_round.id,
-        group_id=participant.group_id,
+        group_id=group_for_response(session, survey_round, participant),
         participant_id=participant.id,
         question_set_id=survey_round.question_set_id,
         language=language,
@@ -159,15 +277,21 @@ def start_response(
 
 
 def applicable_questions(question_set: AnyQuestionSet, answers: dict[str, Answer]) -> list[Any]:
-    """The questions this child is asked, given what they answered so far (show_if)."""
+    """The questions this child is asked, given what they answered so far (show_if).
+
+    A gate holds only while the question it depends on is itself asked: an answer to a
+    question that no longer applies opens nothing.
+    """
     shown = []
+    asked: set[str] = set()
     for question in question_set.questions:
         rule = question.show_if
         if rule:
             earlier = answers.get(rule["question"])
-            if earlier is None or earlier.choice not in rule["in"]:
+            if rule["question"] not in asked or earlier is None or earlier.choice not in rule["in"]:
                 continue
         shown.append(question)
+        asked.add(question.key)
     return shown
 
 
@@ -218,14 +342,40 @@ def save_answer(
     prepared: PreparedAnswer,
     participant: Participant,
     next_position: int | None,
+    *,
+    amend: bool = False,
 ) -> tuple[Answer, SafeguardingAlert | None]:
     """Keep the answer (a resend updates it); raise any alert (free text read by triage, or
-    a tapped answer the question set marks ``alert``) and, for free text, tags."""
+    a tapped answer the question set marks ``alert``) and, for free text, tags.
+
+    A sent response is closed to changes: only a confirmed amendment (``amend``) changes it,
+    moves the tallies by the difference once, and is audited. Otherwise ``AnswerSent``.
+    """
     now = utcnow()
+    response = lock_response(session, response)
+    if response.status is ResponseStatus.SUBMITTED and not amend:
+        raise AnswerSent("sent")
+    question_set = _question_set_of(session, response)
+    before = _readings(response)
+    previous = next((a for a in response.answers if a.question_key == prepared.question.key), None)
+    was = (previous.status, previous.choice, previous.text) if previous is not None else None
     answer = _upsert_answer(session, response, prepared, now)
+    _apply_gates(session, response, question_set)
+    _move_tallies(session, response, before)
     response.updated_at = now
     if next_position is not None:
         response.current_position = next_position
+    changed = was != (answer.status, answer.choice, answer.text)
+    if amend and changed and response.status is ResponseStatus.SUBMITTED:
+        audit.record(
+            session,
+            audit.AuditAction.SURVEY_ANSWER_AMENDED,
+            council_id=response.council_id,
+            target_type="survey_answer",
+            target_id=answer.id,
+            # Which question and that it changed: never what the child said.
+            detail={"round_id": response.round_id, "question_key": answer.question_key},
+        )
     alert = None
     risk = risk_of(prepared.question, prepared.choice)
     if risk is not None and risk.strength is RiskStrength.ALERT:
@@ -243,10 +393,70 @@ def save_answer(
     return answer, alert
 
 
+class AnswerSent(SurveyError):
+    """The response was sent: an answer changes only through a confirmed amendment."""
+
+
+def lock_response(session: Session, response: Response) -> Response:
+    """The response and its answers as stored now, locked (PostgreSQL) until commit.
+
+    Every change to a response's answers or status takes this lock first, so two requests
+    for one child's response (a double tap, two tabs) take turns, and each computes the
+    tally difference from what the other left.
+    """
+    locked = session.execute(
+        select(Response)
+        .where(Response.id == response.id)
+        .with_for_update()
+        .options(selectinload(Response.answers))
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    return locked
+
+
+def _question_set_of(session: Session, response: Response) -> AnyQuestionSet:
+    found = question_cache.question_set_by_id(session, response.question_set_id)
+    assert found is not None
+    return found
+
+
+def _readings(response: Response) -> dict[str, tuple[Answer, bool | None]]:
+    """What each answer adds to the tallies now (see ``tallies.counted_reading``)."""
+    return {a.question_key: (a, tallies.counted_reading(response, a)) for a in response.answers}
+
+
+def _apply_gates(session: Session, response: Response, question_set: AnyQuestionSet) -> None:
+    """Mark each answer applies or not, from the answers as they are now (show_if)."""
+    answers = {a.question_key: a for a in response.answers}
+    shown = {q.key for q in applicable_questions(question_set, answers)}
+    for answer in answers.values():
+        applies = answer.question_key in shown
+        if answer.applies != applies:
+            answer.applies = applies
+
+
+def _move_tallies(
+    session: Session, response: Response, before: dict[str, tuple[Answer, bool | None]]
+) -> None:
+    """Add to the tallies the difference between ``before`` and the answers as they are now."""
+    session.flush()
+    for answer in response.answers:
+        was = before.get(answer.question_key, (answer, None))[1]
+        tallies.add(
+            session,
+            response=response,
+            question_id=answer.question_id,
+            question_key=answer.question_key,
+            before=was,
+            after=tallies.counted_reading(response, answer),
+        )
+
+
 def _upsert_answer(
     session: Session, response: Response, prepared: PreparedAnswer, now: datetime
 ) -> Answer:
-    existing = _answer_for(session, response.id, prepared.question.key)
+    """Insert or update the answer row (the tallies are moved by the caller)."""
+    existing = next((a for a in response.answers if a.question_key == prepared.question.key), None)
     if existing is None:
         answer = Answer(
             council_id=response.council_id,
@@ -264,32 +474,19 @@ def _upsert_answer(
             with session.begin_nested():
                 session.add(answer)
                 session.flush()
-                tallies.add(
-                    session,
-                    response=response,
-                    question_id=answer.question_id,
-                    question_key=answer.question_key,
-                    before=None,
-                    after=answer.favourable,
-                )
-            return answer
-        except IntegrityError:  # a double tap inserted it first: update that row instead
+        except IntegrityError:  # SQLite without the lock: a double tap inserted it first
+            session.expire(response, ["answers"])
             existing = _answer_for(session, response.id, prepared.question.key)
             assert existing is not None
-    before = existing.favourable
+        else:
+            if answer not in response.answers:
+                response.answers.append(answer)
+            return answer
     existing.status = prepared.status
     existing.choice = prepared.choice
     existing.favourable = _favourable(prepared)
     existing.text = prepared.text
-    existing.updated_at = now  # set before the tally statement flushes: one UPDATE
-    tallies.add(
-        session,
-        response=response,
-        question_id=existing.question_id,
-        question_key=existing.question_key,
-        before=before,
-        after=existing.favourable,
-    )
+    existing.updated_at = now
     session.flush()
     return existing
 
@@ -334,7 +531,7 @@ def _alert_once(
     return safeguarding.raise_alert_if_needed(
         session,
         council_id=participant.council_id,
-        group_id=participant.group_id,
+        group_id=answer.response.group_id,
         participant_id=participant.id,
         subject_type=SubjectType.SURVEY_ANSWER,
         subject_id=answer.id,
@@ -424,7 +621,7 @@ def _risk_alert_once(
     return safeguarding.raise_risk_answer_alert(
         session,
         council_id=participant.council_id,
-        group_id=participant.group_id,
+        group_id=response.group_id,
         participant_id=participant.id,
         answer_id=answer.id,
         question_text=seen[0],
@@ -440,11 +637,16 @@ def _graver(level: AlertLevel, than: AlertLevel) -> bool:
 
 
 def submit(session: Session, response: Response) -> None:
-    """Mark the response sent; sending again changes nothing."""
+    """Mark the response sent and count its applicable answers once; sending again changes
+    nothing."""
+    response = lock_response(session, response)
     if response.status is ResponseStatus.SUBMITTED:
         return
+    _apply_gates(session, response, _question_set_of(session, response))
+    before = _readings(response)
     response.status = ResponseStatus.SUBMITTED
     response.submitted_at = utcnow()
+    _move_tallies(session, response, before)
     session.flush()
 
 

@@ -1,7 +1,10 @@
 """Rollup of survey answers for the dashboards, kept current in the answering transaction.
 
-A saved answer adds its difference (+1/-1 to ``answered`` and ``favourable``) to one
-``AnswerTally`` row with an atomic upsert, so concurrent children never lose a count.
+Only **sent** responses count, and in them only the answers whose question applies (its
+``show_if`` gate holds, ``Answer.applies``): saving an answer before sending moves nothing;
+sending adds every applicable answer once; a confirmed amendment after sending, or a gate
+that closes or opens again, adds its difference (+1/-1 to ``answered`` and ``favourable``)
+to one ``AnswerTally`` row with an atomic upsert, so concurrent children never lose a count.
 ``rebuild`` recomputes the rows from the answers (after bulk loads, or to repair), and
 ``differences`` compares the two, which the tests and ``flask dashboards check-tallies`` use.
 """
@@ -15,7 +18,21 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from surveys.models import Answer, AnswerTally, Response
+from surveys.models import Answer, AnswerTally, Response, ResponseStatus
+
+
+def counted_answers() -> Any:
+    """SQL: the answers that count (in a sent response, on a question that applies)."""
+    from sqlalchemy import and_
+
+    return and_(Response.status == ResponseStatus.SUBMITTED, Answer.applies.is_(True))
+
+
+def counted_reading(response: Response, answer: Answer) -> bool | None:
+    """What one answer adds to the tallies: its favourable reading if it counts, else None."""
+    if response.status is not ResponseStatus.SUBMITTED or not answer.applies:
+        return None
+    return answer.favourable
 
 
 def counts(favourable: bool | None) -> tuple[int, int]:
@@ -86,11 +103,13 @@ def _upsert(session: Session, row: dict[str, Any]) -> None:
 def withdraw_response(session: Session, response_id: int) -> None:
     """Take one response's answers out of the tallies (call before deleting them)."""
     response = session.get(Response, response_id)
-    if response is None:
-        return
+    if response is None or response.status is not ResponseStatus.SUBMITTED:
+        return  # nothing of an unsent response was counted
     rows = session.execute(
         select(Answer.question_id, Answer.question_key, Answer.favourable).where(
-            Answer.response_id == response_id, Answer.favourable.is_not(None)
+            Answer.response_id == response_id,
+            Answer.favourable.is_not(None),
+            Answer.applies.is_(True),
         )
     ).all()
     for question_id, question_key, favourable in rows:
@@ -122,7 +141,7 @@ def _grouped(round_ids: list[int] | None) -> Any:
             func.sum(case((Answer.favourable.is_(True), 1), else_=0)).label("favourable"),
         )
         .join(Response, Response.id == Answer.response_id)
-        .where(Answer.favourable.is_not(None))
+        .where(Answer.favourable.is_not(None), counted_answers())
         .group_by(
             Response.council_id,
             Response.round_id,

@@ -12,8 +12,10 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from wtforms.validators import ValidationError
 
 from participation.access import child_required, role_required
 from participation.accounts.models import Role
@@ -22,10 +24,11 @@ from participation.councils.services import current_participant, groups_for_staf
 from participation.councils.views import join_link_and_qr
 from participation.db import db, utcnow
 from participation.errors import render_error
+from participation.extensions import csrf
 from participation.forms import choices
 from participation.safeguarding.services import URGENT_RESPONSE
 from surveys import question_cache, services
-from surveys.forms import RoundForm
+from surveys.forms import RoundDatesForm, RoundForm
 from surveys.models import Answer, Question, Response, ResponseStatus, RoundGroup, SurveyRound
 from surveys.question_cache import CachedQuestionSet
 from surveys.question_sets import latest_versions
@@ -123,6 +126,8 @@ def start(round_id: int) -> Any:
         return _closed_page(survey_round)
     response = services.start_response(db.session, survey_round, _child(), _language(survey_round))
     db.session.commit()
+    if response.status is ResponseStatus.SUBMITTED:
+        return redirect(url_for(".thanks", round_id=round_id))
     shown = services.applicable_questions(_qs(survey_round), _answers(response))
     current = next((q for q in shown if q.position >= response.current_position), None)
     return redirect(_question_url(survey_round, current))
@@ -136,15 +141,17 @@ def _render_question(
     error: str | None = None,
     status: int = 200,
     sent: dict[str, str] | None = None,
+    template: str = "surveys/question.html",
+    **extra: Any,
 ) -> tuple[str, int]:
     answers = _answers(response)
     qs = _qs(survey_round)
     shown = services.applicable_questions(qs, answers)
-    index = next(i for i, q in enumerate(shown) if q.key == question.key)
+    index = next((i for i, q in enumerate(shown) if q.key == question.key), len(shown) - 1)
     previous = shown[index - 1] if index > 0 else None
     saved = answers.get(question.key)
     return render_template(
-        "surveys/question.html",
+        template,
         survey_round=survey_round,
         qs=qs,
         question=question,
@@ -160,6 +167,10 @@ def _render_question(
         saved_answer_id=saved.id if saved and saved.text and sent is None else None,
         error=error,
         band=qs.age_band.value,
+        saved=saved,
+        sent_response=response.status is ResponseStatus.SUBMITTED,
+        can_change=response.status is ResponseStatus.SUBMITTED and survey_round.is_open(utcnow()),
+        **extra,
     ), status
 
 
@@ -190,18 +201,61 @@ def question(round_id: int, position: int) -> Any:
     if not isinstance(loaded, tuple):
         return loaded
     survey_round, response, found = loaded
-    if response.status is ResponseStatus.SUBMITTED:
-        return redirect(url_for(".thanks", round_id=round_id))
-    if not survey_round.is_open(utcnow()):
+    sent = response.status is ResponseStatus.SUBMITTED
+    if not sent and not survey_round.is_open(utcnow()):
         return _closed_page(survey_round)
-    shown = services.applicable_questions(_qs(survey_round), _answers(response))
-    if found.key not in {q.key for q in shown}:
-        later = next((q for q in shown if q.position > position), None)
-        return redirect(_question_url(survey_round, later))
+    hidden = _not_asked(survey_round, response, found)
+    if hidden is not None:
+        return hidden
+    if sent:
+        # Closed to changes: the answer as sent, with a clear way to change it.
+        following = _following(survey_round, _answers(response), found)
+        return _render_question(
+            survey_round,
+            response,
+            found,
+            template="surveys/sent_answer.html",
+            next_url=_question_url(survey_round, following),
+            said=_said(
+                found,
+                saved.status.value if (saved := _answers(response).get(found.key)) else None,
+                saved.choice if saved else None,
+                _qs(survey_round),
+                response.language if response.language in _qs(survey_round).languages else "en",
+            ),
+        )
     return _render_question(survey_round, response, found)
 
 
+def _not_asked(survey_round: SurveyRound, response: Response, found: Any) -> Any:
+    """A redirect to the right page when ``found`` is not asked of this child now (its
+    show_if gate does not hold: a stale tab, or Back after changing an earlier answer)."""
+    shown = services.applicable_questions(_qs(survey_round), _answers(response))
+    if found.key in {q.key for q in shown}:
+        return None
+    later = next((q for q in shown if q.position > found.position), None)
+    if later is None and response.status is ResponseStatus.SUBMITTED:
+        return redirect(url_for(".thanks", round_id=survey_round.id))
+    return redirect(_question_url(survey_round, later))
+
+
+def _token_refused() -> bool:
+    """The form's CSRF token is missing, expired, or from a session the phone lost."""
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        return True
+    return False
+
+
+def _stale_page() -> str:
+    return _("This page was open a long time. Your answer is still here: tap it again to send.")
+
+
+# The page checks its own token: a page left open past the token's time limit, or a phone
+# that lost its session cookie, comes back with the child's answer and a fresh token.
 @bp.post("/survey/<int:round_id>/q/<int:position>")
+@csrf.exempt
 @child_required
 def answer(round_id: int, position: int) -> Any:
     """Save this answer (every page saves), then go to the next question."""
@@ -211,27 +265,184 @@ def answer(round_id: int, position: int) -> Any:
     survey_round, response, found = loaded
     if not survey_round.is_open(utcnow()):
         return _closed_page(survey_round)
+    hidden = _not_asked(survey_round, response, found)
+    if hidden is not None:
+        return hidden
     action = request.form.get("action", "next")
     sent = {"choice": request.form.get("choice", ""), "text": request.form.get("text", "")}
+    if _token_refused():
+        if response.status is ResponseStatus.SUBMITTED:
+            return _change_form(survey_round, response, found, sent, _stale_page(), 400)
+        return _render_question(
+            survey_round, response, found, error=_stale_page(), status=400, sent=sent
+        )
+    if response.status is ResponseStatus.SUBMITTED:
+        # Sent already (Back, then Next with another choice): nothing changes silently.
+        # The child sees what they sent and may confirm the change.
+        return _confirm_or_change(survey_round, response, found, action, sent, status=409)
+    # Checked, triaged and tagged outside any transaction: on SQLite this request's
+    # transaction holds the write lock from its first read, and reading a child's words can
+    # take a while; the answer is saved in a new transaction (save_answer locks and reloads).
+    db.session.commit()
     try:
-        # Checked, triaged and tagged before the write transaction begins.
         prepared = services.prepare_answer(found, action, sent["choice"] or None, sent["text"])
     except services.SurveyError as error:
         return _render_question(
             survey_round, response, found, error=ERRORS[str(error)](), status=422, sent=sent
         )
-    answers = _answers(response)
     participant = _child()
     # If the database cannot be reached, here or while loading the child and the round above,
     # database_unreachable() answers with the child's words kept in the form.
-    saved, alert = services.save_answer(db.session, response, prepared, participant, None)
-    answers[found.key] = saved
+    try:
+        saved, alert = services.save_answer(db.session, response, prepared, participant, None)
+    except services.AnswerSent:  # sent in another tab a moment ago
+        db.session.rollback()
+        return redirect(_question_url(survey_round, found))
+    response = saved.response
+    answers = _answers(response)
     following = _following(survey_round, answers, found)
     response.current_position = following.position if following else found.position + 1
     db.session.commit()
     next_url = _question_url(survey_round, following)
     if risk_of(found, prepared.choice) is not None:
         # Straight to help; the child's place is kept (Carry on goes to the next question).
+        return redirect(url_for(".help_step", round_id=round_id, position=position))
+    if alert is not None:
+        return redirect(url_for("safeguarding.child_help", alert_id=alert.id, next=next_url))
+    return redirect(next_url)
+
+
+def _change_form(
+    survey_round: SurveyRound,
+    response: Response,
+    found: Any,
+    sent: dict[str, str] | None,
+    error: str | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    """The question again, to change an answer that was sent (the change is confirmed next)."""
+    return _render_question(
+        survey_round,
+        response,
+        found,
+        error=error,
+        status=status,
+        sent=sent,
+        action_url=url_for(".change", round_id=survey_round.id, position=found.position),
+    )
+
+
+def _confirm_or_change(
+    survey_round: SurveyRound,
+    response: Response,
+    found: Any,
+    action: str,
+    sent: dict[str, str],
+    status: int = 200,
+) -> tuple[str, int]:
+    """Check the new answer; show it beside the one sent and ask the child to confirm."""
+    try:
+        prepared = services.prepare_answer(found, action, sent["choice"] or None, sent["text"])
+    except services.SurveyError as error:
+        return _change_form(survey_round, response, found, sent, ERRORS[str(error)](), 422)
+    saved = _answers(response).get(found.key)
+    qs = _qs(survey_round)
+    lang = response.language if response.language in qs.languages else "en"
+    return render_template(
+        "surveys/confirm_change.html",
+        survey_round=survey_round,
+        question=found,
+        qs=qs,
+        lang=lang,
+        band=qs.age_band.value,
+        before=_said(
+            found, saved.status.value if saved else None, saved and saved.choice, qs, lang
+        ),
+        before_text=saved.text if saved else None,
+        after=_said(found, prepared.status.value, prepared.choice, qs, lang),
+        after_text=prepared.text,
+        action=action,
+        choice=prepared.choice or "",
+        text=prepared.text or "",
+        unchanged=saved is not None
+        and (saved.status, saved.choice, saved.text)
+        == (prepared.status, prepared.choice, prepared.text),
+    ), status
+
+
+def _said(question: Any, status: str | None, choice: Any, qs: Any, lang: str) -> str:
+    """An answer in the child's words: the choice's label, or what Skip and "I don't want to
+    say" mean, or that there was none."""
+    if status is None:
+        return _("No answer")
+    if status == "skipped":
+        return _("Skipped")
+    if status == "prefer_not":
+        return _("I don't want to say")
+    for option in question.choices:
+        if option["value"] == choice:
+            return str(qs.local(option["label"], lang))
+    return _("What you wrote")
+
+
+@bp.route("/survey/<int:round_id>/q/<int:position>/change", methods=["GET", "POST"])
+@csrf.exempt
+@child_required
+def change(round_id: int, position: int) -> Any:
+    """Change an answer after sending, while the round is open: a confirmed amendment.
+
+    The first send shows the new answer beside the one sent; "Yes, change it" saves it,
+    moves the counts once, and is recorded. Sending the same change again changes nothing.
+    """
+    loaded = _load(round_id, position)
+    if not isinstance(loaded, tuple):
+        return loaded
+    survey_round, response, found = loaded
+    action = request.form.get("action", "next")
+    if action not in ACTION_LABELS:
+        action = "next"
+    sent = {"choice": request.form.get("choice", ""), "text": request.form.get("text", "")}
+    if request.method == "POST" and _token_refused():
+        if response.status is ResponseStatus.SUBMITTED:
+            return _change_form(survey_round, response, found, sent, _stale_page(), 400)
+        return _render_question(
+            survey_round, response, found, error=_stale_page(), status=400, sent=sent
+        )
+    if response.status is not ResponseStatus.SUBMITTED:
+        return redirect(_question_url(survey_round, found))
+    if not survey_round.is_open(utcnow()):
+        return _closed_page(survey_round)
+    hidden = _not_asked(survey_round, response, found)
+    if hidden is not None:
+        return hidden
+    if request.method == "GET":
+        return _change_form(survey_round, response, found, None)
+    if request.form.get("confirm") != "yes":
+        return _confirm_or_change(survey_round, response, found, action, sent)
+    db.session.commit()  # read the words outside the write lock (see answer())
+    try:
+        prepared = services.prepare_answer(found, action, sent["choice"] or None, sent["text"])
+    except services.SurveyError as error:
+        return _change_form(survey_round, response, found, sent, ERRORS[str(error)](), 422)
+    saved, alert = services.save_answer(db.session, response, prepared, _child(), None, amend=True)
+    db.session.commit()
+    flash(_("Your answer is changed."), "success")
+    answers = _answers(saved.response)
+    # A question the change opened, not answered yet, comes next; else the answer as sent.
+    opened = next(
+        (
+            q
+            for q in services.applicable_questions(_qs(survey_round), answers)
+            if q.key not in answers
+        ),
+        None,
+    )
+    next_url = (
+        url_for(".change", round_id=round_id, position=opened.position)
+        if opened is not None
+        else _question_url(survey_round, found)
+    )
+    if risk_of(found, prepared.choice) is not None:
         return redirect(url_for(".help_step", round_id=round_id, position=position))
     if alert is not None:
         return redirect(url_for("safeguarding.child_help", alert_id=alert.id, next=next_url))
@@ -362,7 +573,12 @@ def submit(round_id: int) -> Any:
 def thanks(round_id: int) -> str:
     """Thank you, and where to see what changes."""
     survey_round = _round_or_404(round_id)
-    return render_template("surveys/thanks.html", survey_round=survey_round)
+    response = services.find_response(db.session, survey_round, _child())
+    first_url = None
+    if response is not None and response.status is ResponseStatus.SUBMITTED:
+        shown = services.applicable_questions(_qs(survey_round), _answers(response))
+        first_url = _question_url(survey_round, shown[0]) if shown else None
+    return render_template("surveys/thanks.html", survey_round=survey_round, first_url=first_url)
 
 
 # Staff ---------------------------------------------------------------------------------
@@ -426,6 +642,7 @@ def new_round() -> Any:
                 opens_at=_local_midnight(form.opens_on.data),
                 closes_at=_local_midnight(form.closes_on.data, end_of_day=True),
                 by=current_user._get_current_object(),
+                override_age_band=bool(form.override_age_band.data),
             )
         except services.SurveyError as error:
             db.session.rollback()
@@ -452,9 +669,19 @@ def _round_for_staff(round_id: int) -> SurveyRound:
 
 @bp.get("/staff/rounds/<int:round_id>")
 @role_required(*STAFF)
-def round_detail(round_id: int) -> str:
+def round_detail(round_id: int) -> Any:
     """A round: dates, and for each group its join link and QR code."""
-    found = _round_for_staff(round_id)
+    return _render_round(_round_for_staff(round_id))
+
+
+def _render_round(
+    found: SurveyRound, dates_form: RoundDatesForm | None = None, status: int = 200
+) -> Any:
+    if dates_form is None:
+        dates_form = RoundDatesForm(
+            opens_on=found.opens_at.astimezone(LONDON).date(),
+            closes_on=(found.closes_at.astimezone(LONDON) - timedelta(seconds=1)).date(),
+        )
     counts = dict(
         db.session.execute(
             select(Response.group_id, func.count(Response.id))
@@ -464,6 +691,7 @@ def round_detail(round_id: int) -> str:
         .tuples()
         .all()
     )
+    sent = services.sent_per_group(db.session, found)
     entries = []
     for round_group in sorted(found.round_groups, key=lambda rg: rg.group.name):
         group: Group = round_group.group
@@ -476,10 +704,62 @@ def round_detail(round_id: int) -> str:
                 "link": link,
                 "qr": qr,
                 "responses": counts.get(group.id, 0),
+                "sent": sent.get(group.id, 0),
                 "round_group": round_group,
             }
         )
-    return render_template("surveys/round.html", survey_round=found, entries=entries, now=utcnow())
+    return render_template(
+        "surveys/round.html",
+        survey_round=found,
+        entries=entries,
+        now=utcnow(),
+        dates_form=dates_form,
+    ), status
+
+
+@bp.post("/staff/rounds/<int:round_id>/dates")
+@role_required(*STAFF)
+def round_dates(round_id: int) -> Any:
+    """Change a round's dates (extend it, or correct them)."""
+    found = _round_for_staff(round_id)
+    form = RoundDatesForm()
+    if not form.validate_on_submit():
+        return _render_round(found, form, 422)
+    try:
+        services.change_round_dates(
+            db.session,
+            found,
+            opens_at=_local_midnight(form.opens_on.data),
+            closes_at=_local_midnight(form.closes_on.data, end_of_day=True),
+            by=current_user._get_current_object(),
+        )
+    except services.SurveyError as error:
+        db.session.rollback()
+        form.form_errors.append(str(error))
+        return _render_round(_round_for_staff(round_id), form, 422)
+    db.session.commit()
+    flash(_("Dates saved."), "success")
+    return redirect(url_for(".round_detail", round_id=round_id))
+
+
+@bp.post("/staff/rounds/<int:round_id>/close")
+@role_required(*STAFF)
+def close_round(round_id: int) -> Any:
+    """Close a round now, before its closing date; what children gave is kept."""
+    from participation.accounts.forms import ConfirmForm
+
+    found = _round_for_staff(round_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.close_round_now(db.session, found, by=current_user._get_current_object())
+    except services.SurveyError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Round closed. Children can no longer answer it."), "success")
+    return redirect(url_for(".round_detail", round_id=round_id))
 
 
 @bp.post("/staff/rounds/<int:round_id>/sizes")
@@ -492,20 +772,38 @@ def group_sizes(round_id: int) -> Any:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     problems = []
+    too_small = []
+    sent = services.sent_per_group(db.session, found)
     for round_group in found.round_groups:
         raw = request.form.get(f"size-{round_group.id}", "").strip()
         if raw == "":
             round_group.expected_size = None
         elif EXPECTED_SIZE.fullmatch(raw) and int(raw) <= 100_000:
+            if int(raw) < sent.get(round_group.group_id, 0):
+                too_small.append((round_group.group.name, sent[round_group.group_id]))
+                continue
             round_group.expected_size = int(raw)
+            # The group's size as last recorded: joins beyond it wait for the worker.
+            round_group.group.recorded_size = int(raw)
         else:
             problems.append(round_group.group.name)
-    if problems:
+    if problems or too_small:
         db.session.rollback()
-        flash(
-            _("Enter a whole number of children for: %(groups)s", groups=", ".join(problems)),
-            "error",
-        )
+        if problems:
+            flash(
+                _("Enter a whole number of children for: %(groups)s", groups=", ".join(problems)),
+                "error",
+            )
+        for name, count in too_small:
+            flash(
+                _(
+                    "%(group)s has already sent %(count)s answers, so it has at least "
+                    "%(count)s children. Enter %(count)s or more.",
+                    group=name,
+                    count=count,
+                ),
+                "error",
+            )
     else:
         db.session.commit()
         flash(_("Group sizes saved."), "success")

@@ -21,8 +21,10 @@ from challenge_cards.views._common import (
     submission_key,
 )
 from participation.access import child_required
-from participation.councils.services import current_participant
+from participation.councils.services import current_participant, groups_of
 from participation.db import db
+from participation.extensions import csrf
+from participation.forms import choices
 
 
 def child_home_section(participant: Any) -> dict[str, Any]:
@@ -32,7 +34,10 @@ def child_home_section(participant: Any) -> dict[str, Any]:
     }
 
 
+# The form checks its own token (FlaskForm): a page left open past the token's time limit,
+# or a phone that lost its session cookie, comes back with the child's words kept.
 @bp.route("/cards/new", methods=["GET", "POST"])
+@csrf.exempt
 @child_required
 def new_card() -> Any:
     """A child raises a card: what should change, why, and who should change it."""
@@ -40,14 +45,17 @@ def new_card() -> Any:
     assert participant is not None
     form = CardForm()
     form.service.choices = _service_choices(participant.council_id)
+    groups = groups_of(db.session, participant) or [participant.group]
+    form.from_group.choices = choices([(str(g.id), g.name) for g in groups])
     key = submission_key(form)
     if form.validate_on_submit():
+        chosen_group = next((g for g in groups if str(g.id) == form.from_group.data), groups[0])
         try:
             prepared = services.prepare(form.what_change.data, form.why_matters.data)
             card, alert = services.raise_card(
                 db.session,
                 prepared,
-                group=participant.group,
+                group=chosen_group,
                 service=_chosen_service(participant.council_id, form.service.data),
                 about_me=bool(form.about_me.data),
                 participant=participant,
@@ -68,7 +76,16 @@ def new_card() -> Any:
         else:
             return _after_raise(alert, url_for(".my_card", card_id=card.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("challenge_cards/new.html", form=form), status
+    if form.csrf_token.errors:
+        # The words are kept and the form has a fresh token: the next tap sends the card.
+        form.csrf_token.errors = []
+        form.form_errors.append(
+            _("This page was open a long time. Your words are still here: tap Send again.")
+        )
+        status = 400
+    return render_template(
+        "challenge_cards/new.html", form=form, several_groups=len(groups) > 1
+    ), status
 
 
 @bp.get("/cards/mine")
@@ -98,8 +115,16 @@ def my_card(card_id: int) -> str:
         "challenge_cards/my_card.html",
         card=card,
         reply_form=reply_form,
-        feedback_form=FeedbackForm(),
+        feedback_form=_feedback_form(card),
+        joined=queries.carried_on_by(db.session, card),
     )
+
+
+def _feedback_form(card: ChallengeCard) -> FeedbackForm:
+    """ "Did this fix it?" with the child's earlier answer chosen, or nothing chosen."""
+    if card.child_feedback is None:
+        return FeedbackForm()
+    return FeedbackForm(feedback=card.child_feedback.value)
 
 
 def _child_replied(card: ChallengeCard) -> bool:
@@ -135,7 +160,7 @@ def child_reply(card_id: int) -> Any:
                 "challenge_cards/my_card.html",
                 card=card,
                 reply_form=form,
-                feedback_form=FeedbackForm(),
+                feedback_form=_feedback_form(card),
             ), 409
         try:
             prepared = services.prepare(form.what_change.data, form.why_matters.data)
@@ -155,7 +180,10 @@ def child_reply(card_id: int) -> Any:
             flash(thanks, "success")
             return _after_raise(alert, url_for(".my_card", card_id=card.id))
     return render_template(
-        "challenge_cards/my_card.html", card=card, reply_form=form, feedback_form=FeedbackForm()
+        "challenge_cards/my_card.html",
+        card=card,
+        reply_form=form,
+        feedback_form=_feedback_form(card),
     ), 422
 
 

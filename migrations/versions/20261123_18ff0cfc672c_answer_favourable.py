@@ -6,6 +6,7 @@ Create Date: 2026-11-23 13:50:53.552345
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -25,6 +26,27 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('favourable', sa.Boolean(), nullable=True))
 
     # ### end Alembic commands ###
+    _fill_favourable()
+
+
+def _fill_favourable() -> None:
+    """Each stored answer's reading, from its choice and its question's favourable answers
+    (as surveys.services._favourable): a downgrade and upgrade again lose nothing."""
+    bind = op.get_bind()
+    for question_id, favourable in bind.execute(
+        sa.text("SELECT id, favourable FROM survey_question")
+    ).all():
+        values = json.loads(favourable) if isinstance(favourable, str) else favourable
+        if not values:
+            continue  # no favourable reading: favourable stays NULL
+        chosen = sa.bindparam("values", expanding=True)
+        bind.execute(
+            sa.text(
+                "UPDATE survey_answer SET favourable = (choice IN :values) "
+                "WHERE question_id = :question_id AND choice IS NOT NULL"
+            ).bindparams(chosen),
+            {"values": list(values), "question_id": question_id},
+        )
 
 
 def downgrade() -> None:

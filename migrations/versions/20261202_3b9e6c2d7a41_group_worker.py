@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from participation.migration_data import keep_columns, restore_columns
 
 
 revision: str = "3b9e6c2d7a41"
@@ -28,9 +29,12 @@ def upgrade() -> None:
             ["worker_id"],
             ["id"],
         )
+    restore_columns('participation_group', ['worker_id'])
 
 
 def downgrade() -> None:
+    # Kept through the downgrade and put back by upgrade() (participation.migration_data).
+    keep_columns('participation_group', ['worker_id'])
     with op.batch_alter_table("participation_group", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_participation_group_worker_id_staff_user"), type_="foreignkey"

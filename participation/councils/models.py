@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from participation.db import Base, enum_type, utcnow
@@ -75,6 +75,9 @@ class Group(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The participation worker who runs the group: whom the safeguarding lead asks first.
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    # How many children the group has, as its worker last recorded it (on a round's page):
+    # joins beyond it wait for the worker to confirm them (Membership.beyond_size).
+    recorded_size: Mapped[int | None] = mapped_column()
 
     council: Mapped[Council] = relationship()
     worker = relationship("StaffUser", foreign_keys=[worker_id])
@@ -134,4 +137,56 @@ class Participant(Base):
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    # The group the child joined first on this phone; every group is a Membership.
     group: Mapped[Group] = relationship()
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="participant", order_by="Membership.joined_at, Membership.id"
+    )
+
+
+class Membership(Base):
+    """One phone (one participant) in one group: a child may be in several groups.
+
+    A join that takes the group past the size its worker recorded is ``beyond_size``: the
+    worker sees it on the group page, and the child's answers through this group are not
+    counted until the worker confirms (``counted_membership``).
+    """
+
+    __tablename__ = "participant_membership"
+    __table_args__ = (UniqueConstraint("participant_id", "group_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("council.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participant.id", ondelete="CASCADE"), index=True
+    )
+    group_id: Mapped[int] = mapped_column(ForeignKey("participation_group.id"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    beyond_size: Mapped[bool] = mapped_column(default=False, server_default=false())
+    confirmed_at: Mapped[datetime | None] = mapped_column()
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+
+    participant: Mapped[Participant] = relationship(back_populates="memberships")
+    group: Mapped[Group] = relationship(lazy="joined")
+
+    @property
+    def counted(self) -> bool:
+        return not self.beyond_size or self.confirmed_at is not None
+
+
+def awaiting_confirmation(participant_id: Any, group_id: Any) -> Any:
+    """SQL: this child joined this group beyond its recorded size and its worker has not
+    confirmed the join yet, so what they give through the group is not counted.
+
+    The one rule the reporting layer filters on, e.g. for sent responses:
+    ``~awaiting_confirmation(Response.participant_id, Response.group_id)``. A child with no
+    membership row (bulk demo data) is not awaiting anything.
+    """
+    from sqlalchemy import exists
+
+    return exists().where(
+        Membership.participant_id == participant_id,
+        Membership.group_id == group_id,
+        Membership.beyond_size.is_(True),
+        Membership.confirmed_at.is_(None),
+    )

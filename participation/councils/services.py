@@ -8,13 +8,21 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app, g, request
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from participation import audit
 from participation.accounts.models import Role, StaffRole, StaffUser
-from participation.councils.models import AgeBand, Council, Group, GroupKind, JoinCode, Participant
+from participation.councils.models import (
+    AgeBand,
+    Council,
+    Group,
+    GroupKind,
+    JoinCode,
+    Membership,
+    Participant,
+)
 from participation.db import db, utcnow
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a code read aloud in a group or typed on a cracked
@@ -133,8 +141,103 @@ def join_group(session: Session, group: Group) -> tuple[Participant, str]:
                 session.add(participant)
         except IntegrityError:  # pragma: no cover - 256-bit tokens do not collide
             continue
+        add_membership(session, participant, group)
         return participant, token
     raise RuntimeError("could not create a participant")  # pragma: no cover
+
+
+class OtherCouncil(GroupError):
+    """The phone's child belongs to another council: one phone, one council."""
+
+
+def add_membership(session: Session, participant: Participant, group: Group) -> Membership:
+    """The child on this phone joins ``group`` too, keeping their token and every group
+    they are in (and all they gave there). Joining a group twice changes nothing.
+
+    A join that takes the group past the size its worker recorded waits for the worker to
+    confirm it (``Membership.beyond_size``; see ``awaiting_confirmation``).
+    """
+    if group.council_id != participant.council_id:
+        raise OtherCouncil("This phone is already in a group of another council.")
+    existing = membership_of(session, participant, group)
+    if existing is not None:
+        return existing
+    members = session.scalar(
+        select(func.count(Membership.id)).where(Membership.group_id == group.id)
+    )
+    size = group.recorded_size
+    membership = Membership(
+        council_id=group.council_id,
+        participant_id=participant.id,
+        group_id=group.id,
+        beyond_size=size is not None and (members or 0) + 1 > size,
+    )
+    try:
+        with session.begin_nested():
+            session.add(membership)
+    except IntegrityError:  # a double tap joined first
+        found = membership_of(session, participant, group)
+        assert found is not None
+        return found
+    session.expire(participant, ["memberships"])
+    return membership
+
+
+def membership_of(session: Session, participant: Participant, group: Group) -> Membership | None:
+    return session.scalar(
+        select(Membership).where(
+            Membership.participant_id == participant.id, Membership.group_id == group.id
+        )
+    )
+
+
+def groups_of(session: Session, participant: Participant) -> list[Group]:
+    """Every group the child on this phone is in, in the order they joined."""
+    return list(
+        session.scalars(
+            select(Group)
+            .join(Membership, Membership.group_id == Group.id)
+            .where(Membership.participant_id == participant.id)
+            .order_by(Membership.joined_at, Membership.id)
+        )
+    )
+
+
+def joins_to_confirm(session: Session, group: Group) -> list[Membership]:
+    """Joins beyond the group's recorded size that its worker has not confirmed."""
+    return list(
+        session.scalars(
+            select(Membership)
+            .where(
+                Membership.group_id == group.id,
+                Membership.beyond_size.is_(True),
+                Membership.confirmed_at.is_(None),
+            )
+            .order_by(Membership.joined_at, Membership.id)
+        )
+    )
+
+
+def confirm_joins(session: Session, group: Group, ids: list[int], by: StaffUser) -> int:
+    """The worker confirms joins beyond the group's size: those children are counted."""
+    confirmed = 0
+    for membership in joins_to_confirm(session, group):
+        if membership.id in ids:
+            membership.confirmed_at = utcnow()
+            membership.confirmed_by_id = by.id
+            confirmed += 1
+    session.flush()
+    if confirmed:
+        audit.record(
+            session,
+            audit.AuditAction.MEMBERSHIP_CONFIRMED,
+            actor=by,
+            council_id=group.council_id,
+            target_type="group",
+            target_id=group.id,
+            detail={"confirmed": confirmed},
+        )
+    return confirmed
 
 
 def participant_for_token(session: Session, token: str | None) -> Participant | None:
@@ -150,7 +253,12 @@ def current_participant() -> Participant | None:
         participant = participant_for_token(db.session, token)
         if participant is not None and utcnow() - participant.last_seen_at > timedelta(hours=1):
             participant.last_seen_at = utcnow()  # coarse, so it is not a write per page
-            db.session.commit()
+            try:
+                db.session.commit()
+            except OperationalError:
+                # SQLite: a page (a read) cannot wait for the write lock another request
+                # holds. The time of the last visit can wait for the next page.
+                db.session.rollback()
         g.participant = participant
     return g.participant
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import segno
@@ -24,6 +25,7 @@ from participation.security import join_code_limit
 bp = Blueprint("councils", __name__)
 
 GROUP_STAFF = (Role.ADMIN, Role.PARTICIPATION_WORKER)
+ROW_ID = re.compile(r"[0-9]{1,9}", re.ASCII)
 
 
 def _set_child_cookie(response: Response, token: str) -> None:
@@ -59,8 +61,20 @@ def join() -> Any:
         form.code.errors = [_("This code has changed. Ask your worker for the new one.")]
         return render_template("councils/join.html", form=form), 410
     existing = services.current_participant()
-    if existing is not None and existing.group_id == join_code.group_id:
-        return redirect(url_for(".child_home"))  # already in: a second tap makes no second child
+    if existing is not None:
+        # One phone, one child: joining another group keeps the token and every group.
+        try:
+            membership = services.add_membership(db.session, existing, join_code.group)
+        except services.OtherCouncil:
+            db.session.rollback()
+            form.code.errors = [
+                _("This phone is already in a group of another council. Ask your worker.")
+            ]
+            return render_template("councils/join.html", form=form), 409
+        db.session.commit()
+        if membership.group_id != existing.group_id:
+            flash(_("You are in %(group)s now too.", group=join_code.group.name), "success")
+        return redirect(url_for(".child_home"))
     _participant, token = services.join_group(db.session, join_code.group)
     db.session.commit()
     response = redirect(url_for(".child_home"))
@@ -93,7 +107,11 @@ def child_home() -> str:
         section(participant) for section in current_app.extensions.get("child_home_sections", [])
     ]
     return render_template(
-        "councils/child_home.html", participant=participant, form=ConfirmForm(), sections=sections
+        "councils/child_home.html",
+        participant=participant,
+        groups=services.groups_of(db.session, participant),
+        form=ConfirmForm(),
+        sections=sections,
     )
 
 
@@ -185,7 +203,24 @@ def _render_group(found: Any, worker_form: GroupWorkerForm, status: int = 200) -
         qr=qr,
         form=ConfirmForm(),
         worker_form=worker_form,
+        to_confirm=services.joins_to_confirm(db.session, found),
     ), status
+
+
+@bp.post("/staff/groups/<int:group_id>/confirm-joins")
+@role_required(*GROUP_STAFF)
+def confirm_joins(group_id: int) -> Response:
+    """The worker confirms joins beyond the group's recorded size: those children count."""
+    found = services.group_for_staff(db.session, group_id, current_user) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    ids = [int(v) for v in request.form.getlist("membership") if ROW_ID.fullmatch(v)]
+    confirmed = services.confirm_joins(
+        db.session, found, ids, by=current_user._get_current_object()
+    )
+    db.session.commit()
+    flash(_("%(n)s joins confirmed: their answers now count.", n=confirmed), "success")
+    return redirect(url_for(".group", group_id=found.id))
 
 
 @bp.post("/staff/groups/<int:group_id>/worker")

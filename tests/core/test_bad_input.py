@@ -428,6 +428,9 @@ def world(app, db_tx, council, group, survey_round, make_user, cheap_passwords) 
             },
         ),
         "councils.rotate_code": Form("staff", f"/staff/groups/{group.id}/rotate-code", {}),
+        "councils.confirm_joins": Form(
+            "staff", f"/staff/groups/{group.id}/confirm-joins", {"membership": (ID, "1")}
+        ),
         "councils.set_worker": Form(
             "staff", f"/staff/groups/{group.id}/worker", {"worker": (CHOICE, str(with_totp.id))}
         ),
@@ -479,6 +482,22 @@ def world(app, db_tx, council, group, survey_round, make_user, cheap_passwords) 
             "staff", f"/survey/{survey_round.id}/q/1/help", {"want": (CHOICE, "yes")}
         ),
         "surveys.submit": Form("staff", f"/survey/{survey_round.id}/submit", {}),
+        "surveys.change": Form(
+            "staff",
+            f"/survey/{survey_round.id}/q/{text_position}/change",
+            {
+                "text": (TEXT, "School is fine"),
+                "choice": (CHOICE, "yes"),
+                "action": (CHOICE, "next"),
+                "confirm": (CHOICE, "yes"),
+            },
+        ),
+        "surveys.round_dates": Form(
+            "staff",
+            f"/staff/rounds/{survey_round.id}/dates",
+            {"opens_on": (DATE, day), "closes_on": (DATE, later)},
+        ),
+        "surveys.close_round": Form("staff", f"/staff/rounds/{survey_round.id}/close", {}),
         "surveys.delete_answers": Form("staff", f"/me/answers/{survey_round.id}/delete", {}),
         "surveys.new_round": Form(
             "staff",
@@ -489,6 +508,7 @@ def world(app, db_tx, council, group, survey_round, make_user, cheap_passwords) 
                 "groups": (ID, str(group.id)),
                 "opens_on": (DATE, day),
                 "closes_on": (DATE, later),
+                "override_age_band": (FLAG, "y"),
             },
         ),
         "surveys.group_sizes": Form(
@@ -505,6 +525,7 @@ def world(app, db_tx, council, group, survey_round, make_user, cheap_passwords) 
                 "service": (ID, str(service.id)),
                 "about_me": (FLAG, "y"),
                 "submission_key": (TEXT, "bad-input-card-key-000001"),
+                "from_group": (ID, str(group.id)),
             },
         ),
         "challenge_cards.child_reply": Form(
@@ -959,7 +980,14 @@ def test_odd_bodies_and_content_types(world, db_tx, endpoint, content_type):
 
 
 # Forms that check their own token so that a page left open overnight keeps what was written.
-KEEPS_THE_WORDS = frozenset({"safeguarding.send_help_request", "safeguarding.child_help"})
+# Every child-facing form keeps the child's words (issue 14: survey pages and the card form).
+KEEPS_THE_WORDS = {
+    "safeguarding.send_help_request": "Please tap Send again",
+    "safeguarding.child_help": "Please tap Send again",
+    "surveys.answer": "This page was open a long time",
+    "surveys.change": "This page was open a long time",
+    "challenge_cards.new_card": "This page was open a long time",
+}
 
 
 @pytest.mark.parametrize("endpoint", POST_ENDPOINTS)
@@ -972,8 +1000,8 @@ def test_foreign_and_broken_csrf_tokens_are_refused(world, db_tx, endpoint):
         assert response.status_code == 400, (endpoint, token[:20])
         page = response.get_data(as_text=True)
         if endpoint in KEEPS_THE_WORDS:
-            # Help forms: refused too, but the child's words come back with a fresh token.
-            assert "Please tap Send again" in page
+            # Child forms: refused too, but the child's words come back with a fresh token.
+            assert KEEPS_THE_WORDS[endpoint] in page
         else:
             assert "reload the page" in page
     browser, token = world.browser(form.client)

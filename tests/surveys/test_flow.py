@@ -177,7 +177,10 @@ def test_sending_twice_is_one_submission(child, post, survey_round, db_tx):
     assert len(stored) == 1 and stored[0].status is ResponseStatus.SUBMITTED
     thanks = child.get(f"/survey/{survey_round.id}/thanks").get_data(as_text=True)
     assert "Thank you!" in thanks and 'href="/you-said-we-did"' in thanks
-    assert child.get(_q(survey_round, 1)).headers["Location"].endswith("/thanks")
+    # Going back shows the answer as sent, closed to changes, with a way to change it.
+    sent = child.get(_q(survey_round, 1)).get_data(as_text=True)
+    assert "You sent this answer" in sent and f"{_q(survey_round, 1)}/change" in sent
+    assert 'name="choice"' not in sent
 
 
 def test_a_closed_round_says_so_and_keeps_what_was_given(child, post, survey_round, db_tx):

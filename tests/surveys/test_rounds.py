@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from participation.accounts.models import Role
+from participation.db import utcnow
 from surveys.models import QuestionSet, SurveyRound
 from surveys.question_sets import QuestionSetError, load_question_set, read_question_set
 
@@ -138,3 +139,95 @@ def test_a_worker_records_group_sizes_for_response_rates(
     assert "Enter a whole number" in client.get(refused.headers["Location"]).get_data(as_text=True)
     db_tx.expire_all()
     assert round_group.expected_size == 24
+
+
+def _new_round(post, question_set, group, **extra):
+    data = {
+        "name": "Banded",
+        "question_set": str(question_set.id),
+        "groups": [str(group.id)],
+        "opens_on": "2026-11-23",
+        "closes_on": "2027-01-10",
+        **extra,
+    }
+    return post("/staff/rounds/new", data)
+
+
+def test_a_set_for_another_age_band_is_refused_unless_meant_and_recorded(
+    client, post, login_as, db_tx, council, question_set
+):
+    from participation.audit import AuditAction, AuditEvent
+    from participation.councils.models import AgeBand, GroupKind
+    from participation.councils.services import create_group
+
+    little = create_group(
+        db_tx, council, name="Little voices", age_band=AgeBand.AGES_4_7,
+        kind=GroupKind.CHILDREN_IN_CARE,
+    )  # fmt: skip
+    login_as(Role.PARTICIPATION_WORKER)
+    refused = _new_round(post, question_set, little)  # the test set is for ages 8 to 11
+    assert refused.status_code == 422
+    assert "Little voices is Ages 4 to 7" in refused.get_data(as_text=True)
+    assert db_tx.scalar(select(SurveyRound)) is None
+    meant = _new_round(post, question_set, little, override_age_band="y")
+    assert meant.status_code == 302
+    created = db_tx.scalar(select(SurveyRound))
+    assert created.round_groups[0].age_band_override is True
+    event = db_tx.scalar(
+        select(AuditEvent).where(AuditEvent.action == AuditAction.ROUND_AGE_BAND_OVERRIDDEN)
+    )
+    assert event.detail == {"question_set_band": "8-11", "groups": {str(little.id): "4-7"}}
+
+
+def test_a_worker_changes_the_dates_and_closes_a_round_early(
+    client, post, login_as, survey_round, db_tx
+):
+    from participation.audit import AuditAction, AuditEvent
+
+    login_as(Role.PARTICIPATION_WORKER)
+    page = f"/staff/rounds/{survey_round.id}"
+    moved = post(f"{page}/dates", {"opens_on": "2026-11-01", "closes_on": "2027-02-28"}, page=page)
+    assert moved.status_code == 302
+    db_tx.expire_all()
+    assert survey_round.closes_at.isoformat() == "2027-03-01T00:00:00+00:00"
+    backwards = post(
+        f"{page}/dates", {"opens_on": "2027-03-01", "closes_on": "2027-02-01"}, page=page
+    )
+    assert backwards.status_code == 422
+    assert "closing date must be after" in backwards.get_data(as_text=True)
+    closed = post(f"{page}/close", {}, page=page)
+    assert closed.status_code == 302
+    db_tx.expire_all()
+    assert not survey_round.is_open(utcnow())
+    assert "Close this round now" not in client.get(page).get_data(as_text=True)
+    kinds = [
+        e.detail["change"]
+        for e in db_tx.scalars(
+            select(AuditEvent).where(AuditEvent.action == AuditAction.ROUND_CHANGED)
+        )
+    ]
+    assert kinds == ["dates", "closed_early"]
+
+
+def test_a_group_size_below_the_number_sent_is_refused(
+    app, client, post, login_as, survey_round, group, db_tx
+):
+    from tests.conftest import post_form
+
+    base = f"/survey/{survey_round.id}"
+    for _ in range(3):
+        phone = app.test_client()
+        post_form(phone, "/join", {"code": group.current_join_code.display})
+        post_form(phone, f"{base}/start", {}, page=base)
+        post_form(phone, f"{base}/submit", {}, page="/me")
+    login_as(Role.PARTICIPATION_WORKER)
+    round_group = survey_round.round_groups[0]
+    page = f"/staff/rounds/{survey_round.id}"
+    refused = post(f"{page}/sizes", {f"size-{round_group.id}": "2"}, page=page)
+    shown = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "has already sent 3 answers" in shown
+    db_tx.expire_all()
+    assert round_group.expected_size is None
+    post(f"{page}/sizes", {f"size-{round_group.id}": "3"}, page=page)
+    db_tx.expire_all()
+    assert round_group.expected_size == 3 and group.recorded_size == 3
