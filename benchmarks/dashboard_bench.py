@@ -76,10 +76,10 @@ def main() -> int:
     args = parser.parse_args()
 
     from participation import create_app
-    from participation.dashboards import queries
-    from participation.dashboards.generate import generate
+    from panel.dashboards import queries
+    from panel.generate import generate
     from participation.db import db
-    from participation.demo import DEMO_PASSWORD, load_demo_data
+    from panel.demo import DEMO_PASSWORD, load_demo_data
     from participation.migrate import upgrade
     from surveys.models import SurveyRound
 

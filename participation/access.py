@@ -111,9 +111,8 @@ def enforce_access() -> Any:
     rule = rule_for(endpoint)
     if rule is not None and rule.audience is Audience.API:
         # Decided before the staff session is read: a signed-in browser is no API client.
-        from participation.api.auth import authenticate
-
-        return authenticate()
+        # The API's own sign-in, registered by the reporting layer that owns the tokens.
+        return current_app.extensions["api_authenticate"]()
     if _idle_timed_out():
         flash(
             _("You were signed out after a spell without activity. Please sign in again."), "info"

@@ -44,8 +44,8 @@ def build(folder: Path, public_base_url: str = "http://127.0.0.1:5000") -> Flask
         }
     )
     with app.app_context():
-        from participation.dashboards.generate import generate
-        from participation.demo import DEMO_PASSWORD, load_demo_data
+        from panel.demo import DEMO_PASSWORD, load_demo_data
+        from panel.generate import generate
 
         result = load_demo_data(db.session)
         # Enough answers for the panel's charts to show unsuppressed bars. The generated

@@ -7,14 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from participation.accounts.models import Role
-from participation.audit import AuditAction, AuditEvent
-from participation.dashboards.queries import (
+from panel.dashboards.queries import (
     Filters,
     evidence_matrix,
     indicator_totals,
     response_rates,
 )
+from participation.accounts.models import Role
+from participation.audit import AuditAction, AuditEvent
 from participation.db import utcnow
 from participation.recommendations.models import EvidenceTag, TagStatus
 from participation.recommendations.services import decide_tag
