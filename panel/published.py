@@ -154,6 +154,8 @@ def published(
         filter_key=combo.key,
     )
     if release is None:
+        # Nothing released yet: the card stages are there, hidden (no figure is missing).
+        out.stages = [StageRow(f"cards:{n}", n, label, None) for n, label in STAGE_LABELS.items()]
         return out
     rounds = {
         r.round_id: r
@@ -215,6 +217,7 @@ def _rates(
     combo: Combination,
 ) -> list[RateRow]:
     names = group_names(session, council_id)
+    round_names = surveys.round_names(session, council_id)
     wanted = {
         rid
         for rid, r in rounds.items()
@@ -233,7 +236,7 @@ def _rates(
             RateRow(
                 key=f"rate:r{g.round_id}.g{g.group_id}",
                 round_id=g.round_id,
-                round=rounds[g.round_id].name,
+                round=round_names.get(g.round_id, rounds[g.round_id].name),
                 group_id=g.group_id,
                 group=names.get(g.group_id, str(g.group_id)),
                 sent=shown_count(g.sent) if shown else None,

@@ -89,6 +89,17 @@ def rounds_of_council(session: Session, council_id: int) -> list[RoundOutline]:
     ]
 
 
+def round_names(session: Session, council_id: int) -> dict[int, str]:
+    """Round id -> its current name (labels are read live; figures come from releases)."""
+    return dict(
+        session.execute(
+            select(SurveyRound.id, SurveyRound.name).where(SurveyRound.council_id == council_id)
+        )
+        .tuples()
+        .all()
+    )
+
+
 def round_of_council(session: Session, council_id: int, round_id: int) -> bool:
     """Whether the round exists and belongs to the council."""
     found = session.scalar(

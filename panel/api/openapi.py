@@ -20,16 +20,19 @@ def _hidden_count(description: str) -> dict[str, Any]:
     return {
         "type": ["integer", "null"],
         "minimum": 0,
-        "description": f"{description} {NULL_MEANS_HIDDEN}",
+        "description": f"{description} Rounded to the nearest 5. {NULL_MEANS_HIDDEN}",
     }
 
 
 def _hidden_percent(description: str) -> dict[str, Any]:
     return {
-        "type": ["number", "null"],
+        "type": ["integer", "null"],
         "minimum": 0,
         "maximum": 100,
-        "description": f"{description} A percentage (0 to 100, one decimal). {NULL_MEANS_HIDDEN}",
+        "description": (
+            f"{description} A whole-number percentage (0 to 100, halves rounded up), "
+            f"the same as the pages and packs show. {NULL_MEANS_HIDDEN}"
+        ),
     }
 
 
@@ -257,15 +260,28 @@ OPENAPI: dict[str, Any] = {
                         "additionalProperties": False,
                     },
                     "generated_at": {"type": "string", "format": "date-time"},
+                    "released_at": {
+                        "type": ["string", "null"],
+                        "format": "date-time",
+                        "description": "When the figures were released: they change only in "
+                        "releases (a round closing, or enough new responses), never as each "
+                        "child answers. null: nothing released yet.",
+                    },
+                    "release_id": {"type": ["integer", "null"]},
                     "note": {"type": "string", "description": "What null means."},
                     "data": {},
                 },
             },
             "Indicator": {
                 "type": "object",
-                "required": ["key", "text", "base", "share"],
+                "required": ["key", "figure_key", "text", "base", "share"],
                 "properties": {
                     "key": {"type": "string"},
+                    "figure_key": {
+                        "type": "string",
+                        "description": "A stable key made of codes (question key or "
+                        "recommendation code, then year, round id, age band, group id).",
+                    },
                     "text": {"type": "string", "description": "The question, in English."},
                     "base": _hidden_count("Children who answered."),
                     "share": _hidden_percent("Favourable answers."),
@@ -273,11 +289,17 @@ OPENAPI: dict[str, Any] = {
             },
             "SplitCell": {
                 "type": "object",
-                "required": ["key", "base", "share"],
+                "required": ["key", "label", "figure_key", "base", "share"],
                 "properties": {
                     "key": {
-                        "type": ["integer", "string"],
-                        "description": "The year (integer), the age band or the group's name.",
+                        "type": "string",
+                        "description": "The code of the part: a year, an age band, a group id.",
+                    },
+                    "label": {"type": "string", "description": "What people read."},
+                    "figure_key": {
+                        "type": "string",
+                        "description": "A stable key made of codes (question key or "
+                        "recommendation code, then year, round id, age band, group id).",
                     },
                     "base": _hidden_count("Children who answered."),
                     "share": _hidden_percent("Favourable answers."),
@@ -303,6 +325,7 @@ OPENAPI: dict[str, Any] = {
                 "type": "object",
                 "required": [
                     "code",
+                    "figure_key",
                     "title",
                     "base",
                     "share",
@@ -313,6 +336,11 @@ OPENAPI: dict[str, Any] = {
                 ],
                 "properties": {
                     "code": {"type": "string", "examples": ["PEP-TARGETS"]},
+                    "figure_key": {
+                        "type": "string",
+                        "description": "A stable key made of codes (question key or "
+                        "recommendation code, then year, round id, age band, group id).",
+                    },
                     "title": {"type": "string"},
                     "base": _hidden_count("Answers to the questions giving evidence on it."),
                     "share": _hidden_percent("Favourable answers to those questions."),
@@ -324,9 +352,22 @@ OPENAPI: dict[str, Any] = {
             },
             "ResponseRate": {
                 "type": "object",
-                "required": ["round", "group", "sent", "expected", "known", "rate"],
+                "required": [
+                    "key",
+                    "round_id",
+                    "round",
+                    "group_id",
+                    "group",
+                    "sent",
+                    "expected",
+                    "known",
+                    "rate",
+                ],
                 "properties": {
+                    "key": {"type": "string", "description": "rate:r<round id>.g<group id>"},
+                    "round_id": {"type": "integer"},
                     "round": {"type": "string"},
+                    "group_id": {"type": "integer"},
                     "group": {"type": "string"},
                     "sent": _hidden_count("Responses sent."),
                     "expected": _hidden_count(
@@ -337,7 +378,10 @@ OPENAPI: dict[str, Any] = {
                         "type": "boolean",
                         "description": "Whether a worker recorded the group size.",
                     },
-                    "rate": _hidden_percent("Responses sent as a share of the group size."),
+                    "rate": _hidden_percent(
+                        "Responses sent as a share of the group size; hidden with its parts "
+                        "unless both the sent and the not-sent counts reach the threshold."
+                    ),
                 },
             },
             "CardStage": {
@@ -346,7 +390,7 @@ OPENAPI: dict[str, Any] = {
                 "properties": {
                     "key": {
                         "type": "string",
-                        "examples": ["raised", "sent_to_a_service", "answered", "changed"],
+                        "examples": ["raised", "sent", "answered", "changed"],
                     },
                     "label": {"type": "string"},
                     "count": _hidden_count("Cards that reached this stage."),

@@ -67,7 +67,7 @@ def _answer_many(db_tx, survey_round, group, choices, texts=()):
 
 
 @pytest.fixture()
-def answered(db_tx, council, group, survey_round, make_user):
+def answered(db_tx, council, group, survey_round, make_user, publish):
     """What a council holds, with counts both large and small:
 
     - 32 children of ``group`` answered feel_safe (20 yes, 12 no); 13 wrote about school,
@@ -148,6 +148,7 @@ def answered(db_tx, council, group, survey_round, make_user):
             by=worker,
         )
     db_tx.flush()
+    publish(council)
     return {
         "round": survey_round,
         "group": group,

@@ -11,7 +11,16 @@ from participation.access import Audience, rule_for
 
 # Numbers that are not counts of children or cards: everything else in an answer is
 # treated as a count, so that a count added later is scanned without anyone listing it.
-NOT_COUNTS = {"threshold", "key", "share", "rate", "median_days"}
+NOT_COUNTS = {
+    "threshold",
+    "key",
+    "share",
+    "rate",
+    "median_days",
+    "release_id",
+    "round_id",
+    "group_id",
+}
 SAMPLE_KEYS = ["feel_safe", "interpreter", "came_alone"]
 
 
@@ -109,12 +118,13 @@ def test_the_indicators_match_the_dashboard(answered, council, token_for, api_ge
     assert "null" in body["note"] and "10" in body["note"]
     assert body["council"]["name"] == council.name
     safe = next(row for row in body["data"] if row["key"] == "feel_safe")
-    # 22 of 35 across both groups, as /panel shows (63%).
+    # 22 of 35 across both groups, as /panel shows (63%): a whole number, as everywhere.
     assert safe == {
         "key": "feel_safe",
+        "figure_key": "question:feel_safe@y-.r-.b-.g-",
         "text": "Do you feel safe where you live?",
         "base": 35,
-        "share": 62.9,
+        "share": 63,
     }
 
 
@@ -134,14 +144,29 @@ def test_one_indicator_by_year_age_band_and_group(answered, council, token_for, 
     data = body["data"]
     assert data["key"] == "feel_safe" and data["text"] == "Do you feel safe where you live?"
     assert set(data["splits"]) == {"year", "age_band", "group"}
+    year = answered["round"].opens_at.year
     assert data["splits"]["year"] == [
-        {"key": answered["round"].opens_at.year, "base": 35, "share": 62.9}
+        {
+            "key": str(year),
+            "label": str(year),
+            "figure_key": f"question:feel_safe@y{year}.r-.b-.g-",
+            "base": 35,
+            "share": 63,
+        }
     ]
-    by_group = {row["key"]: row for row in data["splits"]["group"]}
+    by_group = {row["label"]: row for row in data["splits"]["group"]}
     # The whole (35) is shown, so showing 32 for one group would give away the tiny
-    # group's 3: both parts are hidden.
-    assert by_group["Voices 8 to 11"] == {"key": "Voices 8 to 11", "base": None, "share": None}
-    assert by_group["Tiny group"] == {"key": "Tiny group", "base": None, "share": None}
+    # group's 3: both parts are hidden. Keys are group ids, never names.
+    voices, tiny = answered["group"].id, answered["tiny"].id
+    assert by_group["Voices 8 to 11"] == {
+        "key": str(voices),
+        "label": "Voices 8 to 11",
+        "figure_key": f"question:feel_safe@y-.r-.b-.g{voices}",
+        "base": None,
+        "share": None,
+    }
+    assert by_group["Tiny group"]["key"] == str(tiny)
+    assert by_group["Tiny group"]["base"] is None and by_group["Tiny group"]["share"] is None
 
 
 def test_an_unknown_indicator_is_a_json_404(council, token_for, api_get):
@@ -161,11 +186,12 @@ def test_the_evidence_matrix(answered, council, token_for, api_get):
     }
     assert len(rows) == 11
     acted_on = rows["VOICE-ACTED-ON"]
-    assert acted_on["text_tags"] == 13  # 13 confirmed tags: shown
+    assert acted_on["text_tags"] == 15  # 13 confirmed tags: shown, rounded to the nearest 5
     assert acted_on["cards_raised"] is None  # 2 cards: hidden
     assert rows["PEP-TARGETS"]["text_tags"] is None  # 3 tags: hidden
     assert set(acted_on) == {
         "code",
+        "figure_key",
         "title",
         "base",
         "share",
@@ -181,12 +207,17 @@ def test_response_rates(answered, council, token_for, api_get):
         row["group"]: row
         for row in api_get("/api/v1/response-rates", token_for(council)).get_json()["data"]
     }
-    # 32 of 40 sent: both shown, but the rate would give away the 8 who did not answer.
+    # 32 of 40 sent: the rate would give away the 8 who did not answer, and so would its
+    # parts (40 - 32): the rate is hidden with its parts.
+    round_id, group_id = answered["round"].id, answered["group"].id
     assert rows["Voices 8 to 11"] == {
+        "key": f"rate:r{round_id}.g{group_id}",
+        "round_id": round_id,
         "round": "Annual survey",
+        "group_id": group_id,
         "group": "Voices 8 to 11",
-        "sent": 32,
-        "expected": 40,
+        "sent": None,
+        "expected": None,
         "known": True,
         "rate": None,
     }
@@ -198,12 +229,7 @@ def test_the_card_summary_hides_small_counts(answered, council, token_for, api_g
     body = api_get("/api/v1/cards", token_for(council), year=2026).get_json()
     assert body["filters"] == {}  # checked, not applied: cards belong to no survey round
     data = body["data"]
-    assert [stage["key"] for stage in data["stages"]] == [
-        "raised",
-        "sent_to_a_service",
-        "answered",
-        "changed",
-    ]
+    assert [stage["key"] for stage in data["stages"]] == ["raised", "sent", "answered", "changed"]
     assert all(stage["count"] is None for stage in data["stages"])
     assert data["overdue"] is None and data["median_days"] is None
 
@@ -298,12 +324,12 @@ def test_an_address_the_api_does_not_have_is_a_json_404(client):
 def test_a_failure_on_our_side_is_a_json_500_that_says_nothing_more(
     council, token_for, api_get, monkeypatch
 ):
-    from panel.dashboards import report
+    from panel.api import views
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(report, "indicator_rows", broken)
+    monkeypatch.setattr(views, "published", broken)
     response = api_get("/api/v1/indicators", token_for(council))
     assert response.status_code == 500
     assert response.get_json() == {

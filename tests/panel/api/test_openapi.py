@@ -182,7 +182,13 @@ def test_every_answer_fits_its_documented_schema(
 
 
 def test_the_checker_notices_a_wrong_answer(document):
-    row = {"key": "feel_safe", "text": "Do you feel safe?", "base": 3.5, "share": None}
+    row = {
+        "key": "feel_safe",
+        "figure_key": "question:feel_safe@y-.r-.b-.g-",
+        "text": "Do you feel safe?",
+        "base": 3.5,
+        "share": None,
+    }
     with pytest.raises(AssertionError):
         _check(document, {"$ref": "#/components/schemas/Indicator"}, row)
     with pytest.raises(AssertionError):
