@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from panel.dashboards.queries import Filters
 from panel.linear import Span
 from panel.models import FigureRelease, ReleasedGroup
-from panel.published import Published, published
+from panel.published import Published, ReleaseLabels, published
 from panel.release import Combination, Structure, counts_of, latest_release, structure_of
 from panel.rules import shown_count, shown_percent
 from participation.councils.models import AgeBand
@@ -216,8 +216,17 @@ def audit(
     }
     fixed = release.fixed or {}
     pages: list[Published] = []
+    labels = ReleaseLabels.read(session, council_id, release)
+    questions = tuple(structure.question_keys())
     for c in [Combination(), *combos]:
-        figures = published(session, council_id, filters_of(c), release=release)
+        figures = published(
+            session,
+            council_id,
+            filters_of(c),
+            release=release,
+            labels=labels,
+            splits_for=questions if splits else None,
+        )
         pages.append(figures)
         for row in figures.indicators:
             collector.indicator(row.key, row.base, row.share)
@@ -237,14 +246,10 @@ def audit(
                     g.expected,
                     rate.expected,
                 )
-        if splits:
-            for key in sorted({row.item for row in figures.indicators}):
-                with_splits = published(
-                    session, council_id, filters_of(c), splits_for=key, release=release
-                )
-                for rows in with_splits.splits.values():
-                    for part in rows:
-                        collector.indicator(part.key, part.base, part.share)
+        for by_question in figures.splits_by_question.values():
+            for rows in by_question.values():
+                for part in rows:
+                    collector.indicator(part.key, part.base, part.share)
     hidden = _hidden_vectors(structure, counts, threshold)
     hidden += _hidden_rates(groups, threshold)
     hidden += _card_vectors(fixed, threshold, collector, pages)

@@ -100,6 +100,7 @@ class Published:
     median_days: float | None = None
     overdue: int | None = None
     splits: dict[str, list[SplitRow]] = field(default_factory=dict)
+    splits_by_question: dict[str, dict[str, list[SplitRow]]] = field(default_factory=dict)
     years: list[int] = field(default_factory=list)
     age_bands: list[str] = field(default_factory=list)
 
@@ -135,16 +136,47 @@ def _share(f: PublishedFigure) -> int | None:
     return shown_percent(f.favourable, f.answered) if f.share_shown else None
 
 
+@dataclass
+class ReleaseLabels:
+    """What every read of one release needs besides its figures: its rounds and groups,
+    and the names people read. Read once per call, or once for many (the auditor)."""
+
+    rounds: dict[int, ReleasedRound]
+    groups: list[ReleasedGroup]
+    texts: dict[str, str]
+    group_names: dict[int, str]
+    round_names: dict[int, str]
+
+    @classmethod
+    def read(cls, session: Session, council_id: int, release: FigureRelease) -> ReleaseLabels:
+        return cls(
+            rounds={
+                r.round_id: r
+                for r in session.scalars(
+                    select(ReleasedRound).where(ReleasedRound.release_id == release.id)
+                )
+            },
+            groups=list(
+                session.scalars(select(ReleasedGroup).where(ReleasedGroup.release_id == release.id))
+            ),
+            texts=surveys.question_texts(session),
+            group_names=group_names(session, council_id),
+            round_names=surveys.round_names(session, council_id),
+        )
+
+
 def published(
     session: Session,
     council_id: int,
     filters: Filters,
     *,
-    splits_for: str | None = None,
+    splits_for: str | tuple[str, ...] | None = None,
     release: FigureRelease | None = None,
+    labels: ReleaseLabels | None = None,
 ) -> Published:
     """Every figure shown for ``filters`` (and, with ``splits_for``, that question split by
-    year, age band and group), from the council's latest release (or ``release``)."""
+    year, age band and group; with several keys, ``splits_by_question`` holds each), from
+    the council's latest release (or ``release``, with its ``labels`` if already read)."""
     release = release or latest_release(session, council_id)
     combo = combination(filters)
     out = Published(
@@ -157,15 +189,11 @@ def published(
         # Nothing released yet: the card stages are there, hidden (no figure is missing).
         out.stages = [StageRow(f"cards:{n}", n, label, None) for n, label in STAGE_LABELS.items()]
         return out
-    rounds = {
-        r.round_id: r
-        for r in session.scalars(
-            select(ReleasedRound).where(ReleasedRound.release_id == release.id)
-        )
-    }
+    labels = labels or ReleaseLabels.read(session, council_id, release)
+    rounds = labels.rounds
     out.years = sorted({r.year for r in rounds.values()}, reverse=True)
     out.age_bands = [b for b in AGE_ORDER if b in {r.age_band for r in rounds.values()}]
-    texts = surveys.question_texts(session)
+    texts = labels.texts
     for f in sorted(_figures(session, release.id, [combo.key], "question"), key=lambda f: f.item):
         out.indicators.append(
             IndicatorRow(
@@ -196,7 +224,7 @@ def published(
                 shown_count(extra.get("cards_changed")),
             )
         )
-    out.response_rates = _rates(session, council_id, release, rounds, combo)
+    out.response_rates = _rates(release, labels, combo)
     funnel = fixed.get("cards", {})
     out.stages = [
         StageRow(f"cards:{name}", name, STAGE_LABELS.get(name, name), shown_count(value))
@@ -205,19 +233,15 @@ def published(
     out.median_days = funnel.get("median_days")
     out.overdue = shown_count(funnel.get("overdue"))
     if splits_for is not None:
-        out.splits = _splits(session, council_id, release, rounds, filters, splits_for)
+        keys = (splits_for,) if isinstance(splits_for, str) else splits_for
+        out.splits_by_question = _splits(session, release, labels, filters, keys)
+        if isinstance(splits_for, str):
+            out.splits = out.splits_by_question.get(splits_for, {})
     return out
 
 
-def _rates(
-    session: Session,
-    council_id: int,
-    release: FigureRelease,
-    rounds: dict[int, ReleasedRound],
-    combo: Combination,
-) -> list[RateRow]:
-    names = group_names(session, council_id)
-    round_names = surveys.round_names(session, council_id)
+def _rates(release: FigureRelease, labels: ReleaseLabels, combo: Combination) -> list[RateRow]:
+    rounds = labels.rounds
     wanted = {
         rid
         for rid, r in rounds.items()
@@ -226,7 +250,7 @@ def _rates(
         and (combo.age_band is None or r.age_band == combo.age_band)
     }
     rows = []
-    for g in session.scalars(select(ReleasedGroup).where(ReleasedGroup.release_id == release.id)):
+    for g in labels.groups:
         if g.round_id not in wanted or (
             combo.group_id is not None and g.group_id != combo.group_id
         ):
@@ -236,9 +260,9 @@ def _rates(
             RateRow(
                 key=f"rate:r{g.round_id}.g{g.group_id}",
                 round_id=g.round_id,
-                round=round_names.get(g.round_id, rounds[g.round_id].name),
+                round=labels.round_names.get(g.round_id, rounds[g.round_id].name),
                 group_id=g.group_id,
-                group=names.get(g.group_id, str(g.group_id)),
+                group=labels.group_names.get(g.group_id, str(g.group_id)),
                 sent=shown_count(g.sent) if shown else None,
                 expected=shown_count(g.expected) if shown else None,
                 known=g.expected is not None,
@@ -252,63 +276,58 @@ def _rates(
 
 def _splits(
     session: Session,
-    council_id: int,
     release: FigureRelease,
-    rounds: dict[int, ReleasedRound],
+    labels: ReleaseLabels,
     filters: Filters,
-    question_key: str,
-) -> dict[str, list[SplitRow]]:
-    """The question for the filters plus each part of each split. A part is there when
+    question_keys: tuple[str, ...],
+) -> dict[str, dict[str, list[SplitRow]]]:
+    """Each question for the filters plus each part of each split. A part is there when
     the release's design puts the question in it (a round of that year asks it, say),
     whatever the counts: a hidden year shows as hidden, never as missing."""
     from dataclasses import replace
 
-    names = group_names(session, council_id)
+    names = labels.group_names
     base = combination(filters)
-    asking = {rid: r for rid, r in rounds.items() if question_key in r.question_keys}
-    groups = sorted(
-        {
-            gid
-            for rid, gid in session.execute(
-                select(ReleasedGroup.round_id, ReleasedGroup.group_id).where(
-                    ReleasedGroup.release_id == release.id
-                )
-            )
-            if rid in asking
+    plans: dict[str, dict[str, list[tuple[str, str, Combination]]]] = {}
+    for key in question_keys:
+        asking = {rid: r for rid, r in labels.rounds.items() if key in r.question_keys}
+        groups = {g.group_id for g in labels.groups if g.round_id in asking}
+        plans[key] = {
+            "year": [
+                (str(y), str(y), replace(base, year=y))
+                for y in sorted({r.year for r in asking.values()})
+            ],
+            "age_band": [
+                (b, b, replace(base, age_band=b))
+                for b in AGE_ORDER
+                if b in {r.age_band for r in asking.values()}
+            ],
+            "group": [
+                (str(g), names.get(g, str(g)), replace(base, group_id=g))
+                for g in sorted(groups, key=lambda g: (names.get(g, ""), g))
+            ],
         }
+    wanted = sorted(
+        {c.key for parts in plans.values() for rows in parts.values() for _p, _l, c in rows}
     )
-    parts: dict[str, list[tuple[str, str, Combination]]] = {
-        "year": [
-            (str(y), str(y), replace(base, year=y))
-            for y in sorted({r.year for r in asking.values()})
-        ],
-        "age_band": [
-            (b, b, replace(base, age_band=b))
-            for b in AGE_ORDER
-            if b in {r.age_band for r in asking.values()}
-        ],
-        "group": [
-            (str(g), names.get(g, str(g)), replace(base, group_id=g))
-            for g in sorted(groups, key=lambda g: (names.get(g, ""), g))
-        ],
-    }
-    keys = [c.key for rows in parts.values() for _p, _l, c in rows]
     found = {
-        f.filter_key: f
-        for f in _figures(session, release.id, keys, "question")
-        if f.item == question_key
+        (f.filter_key, f.item): f
+        for f in _figures(session, release.id, wanted, "question")
+        if f.item in plans
     }
-    out: dict[str, list[SplitRow]] = {}
-    for by, rows in parts.items():
-        out[by] = []
-        for part, label, c in rows:
-            f = found.get(c.key)
-            if f is None:
-                # Another filter leaves nothing of this part (a group of another band).
-                continue
-            out[by].append(
-                SplitRow(f"question:{question_key}@{c.key}", part, label, _base(f), _share(f))
-            )
+    out: dict[str, dict[str, list[SplitRow]]] = {}
+    for key, parts in plans.items():
+        out[key] = {}
+        for by, rows in parts.items():
+            out[key][by] = []
+            for part, label, c in rows:
+                f = found.get((c.key, key))
+                if f is None:
+                    # Another filter leaves nothing of this part (a group of another band).
+                    continue
+                out[key][by].append(
+                    SplitRow(f"question:{key}@{c.key}", part, label, _base(f), _share(f))
+                )
     return out
 
 
