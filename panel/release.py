@@ -171,9 +171,14 @@ def counts_of(session: Session, release_id: int) -> dict[tuple[int, int, str], t
 
 
 def due_rounds(
-    session: Session, council_id: int, now: datetime, min_new: int
+    session: Session, council_id: int, now: datetime, min_new: int, force: bool = False
 ) -> tuple[list[surveys.RoundOutline], dict[int, ReleasedRound], dict[tuple[int, int], int]]:
-    """The rounds to recount now, the previous release's rounds, and sent responses now."""
+    """The rounds to recount now, the previous release's rounds, and sent responses now.
+
+    On the schedule: a round that closed since its last count, or an open round with at
+    least ``min_new`` new sent responses. With ``force`` (a person's command, after a
+    child's answers were deleted, say) also every round whose sent responses changed.
+    """
     previous = latest_release(session, council_id)
     before: dict[int, ReleasedRound] = {}
     if previous is not None:
@@ -190,7 +195,9 @@ def due_rounds(
         closed = outline.closes_at <= now
         total = sum(n for (rid, _gid), n in sent.items() if rid == outline.id)
         last = before.get(outline.id)
-        if last is None:
+        if force and (total != (last.counted_responses if last else 0) or last is None):
+            due.append(outline)
+        elif last is None:
             if closed or total >= min_new:
                 due.append(outline)
         elif closed and not last.closed:
@@ -217,7 +224,7 @@ def make_release(
 ) -> FigureRelease | None:
     """Make a release if a round is due (or ``force``: the card figures are refreshed and
     due rounds recounted, others kept as last released). Returns it, or None."""
-    due, before, sent = due_rounds(session, council_id, now, min_new)
+    due, before, sent = due_rounds(session, council_id, now, min_new, force)
     if not due and not force and latest_release(session, council_id) is not None:
         return None
     previous = latest_release(session, council_id)
