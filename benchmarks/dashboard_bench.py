@@ -75,11 +75,11 @@ def main() -> int:
     parser.add_argument("--postgres", metavar="URL", help="run on PostgreSQL (own database)")
     args = parser.parse_args()
 
-    from participation import create_app
     from panel.dashboards import queries
-    from panel.generate import generate
-    from participation.db import db
     from panel.demo import DEMO_PASSWORD, load_demo_data
+    from panel.generate import generate
+    from participation import create_app
+    from participation.db import db
     from participation.migrate import upgrade
     from surveys.models import SurveyRound
 

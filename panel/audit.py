@@ -30,7 +30,7 @@ from panel.release import Combination, Structure, counts_of, latest_release, str
 from panel.rules import shown_count, shown_percent
 from participation.councils.models import AgeBand
 
-Vector = dict[Hashable, int]
+Vector = dict[Any, int]
 
 
 @dataclass
@@ -311,7 +311,7 @@ def _card_vectors(
     }
     for page in pages:
         for stage in page.stages:
-            vector = {("card", a): 1 for a in parts[stage.stage]}
+            vector: Vector = {("card", a): 1 for a in parts[stage.stage]}
             collector.plain(vector, stage.key, true[stage.stage], stage.count)
         collector.plain({("card", "overdue"): 1}, "cards:overdue", true["overdue"], page.overdue)
         for ev in page.evidence:
@@ -323,8 +323,10 @@ def _card_vectors(
                 "cards_changed": ["changed"],
             }
             for name, names in rec_parts.items():
-                vector = {("rec-card", ev.code, a): 1 for a in names}
-                collector.plain(vector, f"{ev.code} {name}", made.get(name, 0), getattr(ev, name))
+                rec_vector: Vector = {("rec-card", ev.code, a): 1 for a in names}
+                collector.plain(
+                    rec_vector, f"{ev.code} {name}", made.get(name, 0), getattr(ev, name)
+                )
             collector.plain(
                 {("rec-tags", ev.code): 1},
                 f"{ev.code} text tags",

@@ -209,15 +209,15 @@ def published(
         f.item: f for f in _figures(session, release.id, [combo.key], "recommendation")
     }
     for code, title in fixed.get("titles", {}).items():
-        f = evidence_figures.get(code)
+        row = evidence_figures.get(code)
         extra = fixed.get("evidence", {}).get(code, {})
         out.evidence.append(
             EvidenceRow(
                 f"recommendation:{code}@{combo.key}",
                 code,
                 title,
-                _base(f) if f else None,
-                _share(f) if f else None,
+                _base(row) if row else None,
+                _share(row) if row else None,
                 shown_count(extra.get("text_tags")),
                 shown_count(extra.get("cards_raised")),
                 shown_count(extra.get("cards_answered")),

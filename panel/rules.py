@@ -163,9 +163,11 @@ def decide(
         supports = {c: structure.support(c, key) for c in combos}
         supports = {c: s for c, s in supports.items() if s}
         by_question[key] = supports
-        answered = {(r, g): v[0] for (r, g, q), v in counts.items() if q == key}
-        favourable = {(r, g): v[1] for (r, g, q), v in counts.items() if q == key}
-        decided[key] = decide_question(list(supports.values()), answered, favourable, threshold)
+        answered_in = {(r, g): v[0] for (r, g, q), v in counts.items() if q == key}
+        favourable_in = {(r, g): v[1] for (r, g, q), v in counts.items() if q == key}
+        decided[key] = decide_question(
+            list(supports.values()), answered_in, favourable_in, threshold
+        )
 
     def totals(key: str, s: frozenset[tuple[int, int]]) -> tuple[int, int]:
         answered = sum(counts.get((r, g, key), (0, 0))[0] for r, g in s)

@@ -106,7 +106,8 @@ def test_csv_holds_the_suppressed_aggregates_with_formulas_neutralised(
     rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert {r["table"] for r in rows} == {"indicators", "cards", "evidence", "response_rates"}
     safe = {r["measure"]: r["value"] for r in rows if r["row"].startswith("feel_safe")}
-    # 35 answers in all: 22 "yes" (62.9%, shown as 63 as on the pages); the row is named by key and question.
+    # 35 answers in all: 22 "yes" (62.9%, shown as 63 as on the pages); the row is named
+    # by key and question.
     assert safe == {"answers": "35", "percent_favourable": "63"}
     assert any(r["row"] == "feel_safe / Do you feel safe where you live?" for r in rows)
     for row in rows:
