@@ -16,7 +16,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from challenge_cards.models import CardStatus, ChallengeCard
-from challenge_cards.queries import board
+from challenge_cards.queries import held_for_safeguarding
 from participation.recommendations.models import EvidenceTag, TagStatus
 from participation.subjects import SubjectType
 
@@ -119,8 +119,25 @@ def cards_by_recommendation(session: Session, council_id: int) -> dict[int, dict
 
 
 def you_said_we_did(session: Session, council_id: int, limit: int = 5) -> list[dict[str, Any]]:
-    """Recent published cards, moderated public words only (the children's own board)."""
+    """Recent published cards, moderated public words only: the first of the children's own
+    board (``queries.board``, the same conditions), read in SQL with a limit."""
+    rows = session.execute(
+        select(ChallengeCard.public_text, ChallengeCard.answer_text, ChallengeCard.what_changed)
+        .where(*board_conditions(council_id))
+        .order_by(ChallengeCard.answer_published_at.desc())
+        .limit(limit)
+    )
     return [
-        {"asked": c.public_text, "answer": c.answer_text, "changed": c.what_changed}
-        for c in board(session, council_id)[:limit]
+        {"asked": asked, "answer": answer, "changed": changed} for asked, answer, changed in rows
+    ]
+
+
+def board_conditions(council_id: int) -> list[Any]:
+    """What makes a card part of "you said, we did" (as ``queries.board`` reads it)."""
+    return [
+        ChallengeCard.council_id == council_id,
+        ChallengeCard.about_me.is_(False),
+        ChallengeCard.public_text.is_not(None),
+        ChallengeCard.status.in_([CardStatus.RESPONDED, CardStatus.CLOSED]),
+        ~held_for_safeguarding(),
     ]

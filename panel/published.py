@@ -114,25 +114,44 @@ def combination(filters: Filters) -> Combination:
     )
 
 
+@dataclass(frozen=True)
+class _Figure:
+    filter_key: str
+    item: str
+    answered: int
+    favourable: int
+    base_shown: bool
+    share_shown: bool
+
+
 def _figures(
     session: Session, release_id: int, filter_keys: list[str], item_kind: str
-) -> list[PublishedFigure]:
-    return list(
-        session.scalars(
-            select(PublishedFigure).where(
+) -> list[_Figure]:
+    """Stored figures as plain rows (no ORM objects: a page reads a few hundred)."""
+    return [
+        _Figure(*row)
+        for row in session.execute(
+            select(
+                PublishedFigure.filter_key,
+                PublishedFigure.item,
+                PublishedFigure.answered,
+                PublishedFigure.favourable,
+                PublishedFigure.base_shown,
+                PublishedFigure.share_shown,
+            ).where(
                 PublishedFigure.release_id == release_id,
                 PublishedFigure.filter_key.in_(filter_keys),
                 PublishedFigure.item_kind == item_kind,
             )
         )
-    )
+    ]
 
 
-def _base(f: PublishedFigure) -> int | None:
+def _base(f: _Figure) -> int | None:
     return shown_count(f.answered) if f.base_shown else None
 
 
-def _share(f: PublishedFigure) -> int | None:
+def _share(f: _Figure) -> int | None:
     return shown_percent(f.favourable, f.answered) if f.share_shown else None
 
 
