@@ -192,7 +192,7 @@ def exports_page() -> str:
         .limit(20)
     ).all()
     pending = any(j.status in (jobs.JobStatus.QUEUED, jobs.JobStatus.RUNNING) for j in recent)
-    return render_template("dashboards/exports.html", jobs=recent, pending=pending)
+    return render_template("dashboards/exports.html", jobs=recent, pending=pending, now=utcnow())
 
 
 @bp.get("/panel/exports/<int:job_id>")
