@@ -103,6 +103,7 @@ class Published:
     splits_by_question: dict[str, dict[str, list[SplitRow]]] = field(default_factory=dict)
     years: list[int] = field(default_factory=list)
     age_bands: list[str] = field(default_factory=list)
+    question_texts: dict[str, str] = field(default_factory=dict)
 
 
 def combination(filters: Filters) -> Combination:
@@ -213,6 +214,7 @@ def published(
     out.years = sorted({r.year for r in rounds.values()}, reverse=True)
     out.age_bands = [b for b in AGE_ORDER if b in {r.age_band for r in rounds.values()}]
     texts = labels.texts
+    out.question_texts = texts
     for f in sorted(_figures(session, release.id, [combo.key], "question"), key=lambda f: f.item):
         out.indicators.append(
             IndicatorRow(

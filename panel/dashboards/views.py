@@ -92,10 +92,10 @@ def overview() -> str:
 def indicator(key: str) -> str:
     """One indicator: trend across years, by age band and by group."""
     filters = queries.Filters.from_args(request.args)
-    texts = question_texts(db.session)
+    figures = published(db.session, current_user.council_id, filters, splits_for=key)
+    texts = figures.question_texts or question_texts(db.session)
     if key not in texts:
         abort(404)
-    figures = published(db.session, current_user.council_id, filters, splits_for=key)
     splits = figures.splits or {by: [] for by in ("year", "age_band", "group")}
     trend = figures_module.trend(
         "Trend across years", [(int(r.part), r.share) for r in splits["year"]]
