@@ -62,6 +62,18 @@ def build(folder: Path, public_base_url: str = "http://127.0.0.1:5000") -> Flask
             .values(closes_at=now)
         )
         db.session.commit()
+        # The panel shows releases only: make one, as the jobs worker would.
+        from panel.release import make_release
+
+        make_release(
+            db.session,
+            result.council.id,
+            utcnow(),
+            threshold=int(app.config["SMALL_NUMBER_THRESHOLD"]),
+            min_new=int(app.config["PANEL_RELEASE_MIN_NEW_RESPONSES"]),
+            reason="browser tests",
+        )
+        db.session.commit()
         info = {
             "password": DEMO_PASSWORD,
             "groups": dict(result.groups),
