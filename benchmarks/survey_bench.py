@@ -34,9 +34,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def main() -> None:
+    from panel.demo import load_demo_data
     from participation import create_app
     from participation.db import db
-    from participation.demo import load_demo_data
     from participation.migrate import upgrade
     from surveys.models import SurveyRound
 

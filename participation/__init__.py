@@ -100,36 +100,31 @@ def register_url_converters(app: Flask) -> None:
     app.url_map.converters["int"] = RowIdConverter
 
 
+# Every module that adds routes, by name. A module offers ``register(app)`` or a ``bp``.
+# Imported by name, so that the core (``participation``) imports no feature: the features
+# (surveys, challenge cards) and the reporting layer above them (panel) plug in here.
+BLUEPRINT_MODULES = (
+    "participation.views",
+    "participation.accounts.views",
+    "participation.councils.views",
+    "participation.recommendations.views",
+    "participation.safeguarding.views",
+    "surveys.views",
+    "challenge_cards.views",
+    "panel.views",
+)
+
+
 def register_blueprints(app: Flask) -> None:
-    from participation.accounts.views import bp as accounts_bp
-    from participation.api.views import bp as api_bp
-    from participation.api.views import tokens_bp as api_tokens_bp
-    from participation.councils.views import bp as councils_bp
-    from participation.dashboards.views import bp as dashboards_bp
-    from participation.recommendations.views import bp as recommendations_bp
-    from participation.safeguarding.views import bp as safeguarding_bp
-    from participation.views import bp as core_bp
+    import importlib
 
-    for bp in (
-        core_bp,
-        accounts_bp,
-        councils_bp,
-        recommendations_bp,
-        safeguarding_bp,
-        dashboards_bp,
-        api_bp,
-        api_tokens_bp,
-    ):
-        app.register_blueprint(bp)
-    from participation.dashboards.views import register_jobs
-
-    register_jobs(app)
-    # Feature packages import the core, never the reverse at module level.
-    from challenge_cards.views import register as register_cards
-    from surveys.views import register as register_surveys
-
-    register_surveys(app)
-    register_cards(app)
+    for name in BLUEPRINT_MODULES:
+        module = importlib.import_module(name)
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(app)
+        else:
+            app.register_blueprint(module.bp)
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -125,9 +125,8 @@ def enforce_access() -> Any:
     rule = rule_for(endpoint)
     if rule is not None and rule.audience is Audience.API:
         # Decided before the staff session is read: a signed-in browser is no API client.
-        from participation.api.auth import authenticate
-
-        return authenticate()
+        # The API's own sign-in, registered by the reporting layer that owns the tokens.
+        return current_app.extensions["api_authenticate"]()
     ended = _session_ended()
     if ended is not None:
         if ended == "idle":

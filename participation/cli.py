@@ -24,7 +24,6 @@ users_cli = AppGroup("users", help="Staff accounts.")
 councils_cli = AppGroup("councils", help="Councils.")
 groups_cli = AppGroup("groups", help="Children's groups and join codes.")
 catalogue_cli = AppGroup("catalogue", help="The Ofsted recommendation catalogue.")
-demo_cli = AppGroup("demo", help="Demonstration data.")
 tagging_cli = AppGroup("tagging", help="Evidence tagging of free text against the catalogue.")
 safeguarding_cli = AppGroup(
     "safeguarding", help="Safeguarding: triage of free text, reminders about overdue alerts."
@@ -203,34 +202,6 @@ def load_catalogue() -> None:
     click.echo(f"Catalogue loaded: {added} added, {updated} updated.")
 
 
-@demo_cli.command("generate")
-@click.option(
-    "--answers", type=click.IntRange(min=1), required=True, help="how many answers to add"
-)
-@click.option("--council", "council_slug", default="demo", show_default=True)
-@click.option("--seed", type=int, default=7, show_default=True)
-def generate_demo(answers: int, council_slug: str, seed: int) -> None:
-    """Add a realistic data set of about N survey answers (for dashboards and benchmarks)."""
-    from participation.dashboards.generate import generate
-
-    result = generate(db.session, _council(council_slug), answers, seed=seed)
-    db.session.commit()
-    click.echo(
-        f"Added {result.answers} answers in {result.responses} responses "
-        f"over {result.rounds} rounds."
-    )
-
-
-@demo_cli.command("load")
-def load_demo() -> None:
-    """Load a demonstration council, its groups and staff of every role."""
-    from participation.demo import DEMO_PASSWORD, load_demo_data
-
-    result = load_demo_data(db.session)
-    db.session.commit()
-    click.echo(result.describe(DEMO_PASSWORD))
-
-
 def _input_lines() -> Iterator[str]:
     """One text per line of standard input (a JSON string line is decoded)."""
     for raw in sys.stdin:
@@ -318,7 +289,6 @@ def register_commands(app: Flask) -> None:
         councils_cli,
         groups_cli,
         catalogue_cli,
-        demo_cli,
         tagging_cli,
         safeguarding_cli,
     ):

@@ -83,6 +83,11 @@ class Settings:
 
     # Councillors never see counts under this.
     SMALL_NUMBER_THRESHOLD: int = 10
+    # Published figures change only in releases: when a round closes, or, for an open
+    # round, when at least this many new sent responses have arrived since its last count
+    # (checked by the jobs worker at most every PANEL_RELEASE_CHECK_MINUTES).
+    PANEL_RELEASE_MIN_NEW_RESPONSES: int = 10
+    PANEL_RELEASE_CHECK_MINUTES: int = 1440
 
     # What a child's phone shows: a site name and, if set, one neutral title for every
     # child page (a shared phone's tabs and history then say nothing about care or help).
@@ -241,6 +246,12 @@ def _check(settings: Settings) -> None:
     need(1 <= settings.MAIL_PORT <= 65535, "MAIL_PORT", "must be a port from 1 to 65535")
     need(0 <= settings.PROXY_HOPS <= 5, "PROXY_HOPS", "must be from 0 to 5")
     need(settings.SMALL_NUMBER_THRESHOLD >= 2, "SMALL_NUMBER_THRESHOLD", "must be at least 2")
+    need(
+        settings.PANEL_RELEASE_MIN_NEW_RESPONSES >= settings.SMALL_NUMBER_THRESHOLD,
+        "PANEL_RELEASE_MIN_NEW_RESPONSES",
+        "must be at least SMALL_NUMBER_THRESHOLD",
+    )
+    need(settings.PANEL_RELEASE_CHECK_MINUTES >= 1, "PANEL_RELEASE_CHECK_MINUTES", "must be >= 1")
     need(settings.STAFF_IDLE_TIMEOUT_MINUTES >= 1, "STAFF_IDLE_TIMEOUT_MINUTES", "must be >= 1")
     need(
         1 <= settings.STAFF_SESSION_MAX_HOURS <= 24,

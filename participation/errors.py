@@ -57,11 +57,11 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         if error.code is None or error.code < 400:
             return error
-        if request.path.startswith("/api/"):
-            # A BI tool gets JSON, even for an address or method the API does not have.
-            from participation.api.views import http_error as api_http_error
-
-            return api_http_error(error)
+        for prefix, handler in app.extensions.get("error_handlers_by_path", ()):
+            # A BI tool gets JSON, even for an address or method the API does not have
+            # (the reporting layer registers its handler for /api/).
+            if request.path.startswith(prefix):
+                return handler(error)
         return render_error(error.code)
 
     @app.errorhandler(Exception)

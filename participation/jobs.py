@@ -84,6 +84,29 @@ def register_handler(app: Flask, kind: str, handler: Handler) -> None:
     app.extensions.setdefault("job_handlers", {})[kind] = handler
 
 
+Tick = Callable[[Session, datetime], None]
+
+
+def register_tick(app: Flask, name: str, tick: Tick, every: timedelta) -> None:
+    """Work the worker does on a schedule, between jobs (the panel's releases, say)."""
+    app.extensions.setdefault("job_ticks", {})[name] = (tick, every)
+
+
+def run_ticks(session: Session, ticks: dict[str, Any], last: dict[str, datetime]) -> None:
+    """Run each tick whose interval has passed since it last ran in this worker."""
+    now = utcnow()
+    for name, (tick, every) in ticks.items():
+        if name in last and now - last[name] < every:
+            continue
+        last[name] = now
+        try:
+            tick(session, now)
+            session.commit()
+        except SQLAlchemyError:
+            session.rollback()
+            raise
+
+
 def enqueue(
     session: Session,
     *,
@@ -217,12 +240,15 @@ jobs_cli = AppGroup("jobs", help="Background jobs (panel packs and exports).")
 def work(loop: bool, interval: float, max_jobs: int) -> None:
     """Run waiting jobs: once through the queue, or for ever with --loop."""
     handlers = current_app.extensions.get("job_handlers", {})
+    ticks = current_app.extensions.get("job_ticks", {})
+    last_ticks: dict[str, datetime] = {}
     done = 0
     while True:
         try:
             job = run_next(db.session, handlers)
             if job is None:
                 remove_expired(db.session, utcnow())
+                run_ticks(db.session, ticks, last_ticks)
         except SQLAlchemyError:
             if not loop:
                 raise

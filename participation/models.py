@@ -8,7 +8,6 @@ Alembic's env.py and the app factory call it.
 import importlib
 
 from participation.accounts.models import StaffRole, StaffUser
-from participation.api.models import ApiToken
 from participation.audit import AuditEvent
 from participation.councils.models import Council, Group, JoinCode, Participant
 from participation.db import Base
@@ -19,7 +18,6 @@ from participation.safeguarding.models import AlertAction, HelpRequest, Safeguar
 
 __all__ = [
     "AlertAction",
-    "ApiToken",
     "AuditEvent",
     "BackgroundJob",
     "Base",
@@ -36,7 +34,7 @@ __all__ = [
     "StaffUser",
 ]
 
-FEATURE_MODELS = ("surveys.models", "challenge_cards.models")
+FEATURE_MODELS = ("surveys.models", "challenge_cards.models", "panel.models")
 
 
 def import_all_models() -> None:

@@ -44,8 +44,8 @@ def build(folder: Path, public_base_url: str = "http://127.0.0.1:5000") -> Flask
         }
     )
     with app.app_context():
-        from participation.dashboards.generate import generate
-        from participation.demo import DEMO_PASSWORD, load_demo_data
+        from panel.demo import DEMO_PASSWORD, load_demo_data
+        from panel.generate import generate
 
         result = load_demo_data(db.session)
         # Enough answers for the panel's charts to show unsuppressed bars. The generated
@@ -60,6 +60,18 @@ def build(folder: Path, public_base_url: str = "http://127.0.0.1:5000") -> Flask
                 SurveyRound.closes_at > now,
             )
             .values(closes_at=now)
+        )
+        db.session.commit()
+        # The panel shows releases only: make one, as the jobs worker would.
+        from panel.release import make_release
+
+        make_release(
+            db.session,
+            result.council.id,
+            utcnow(),
+            threshold=int(app.config["SMALL_NUMBER_THRESHOLD"]),
+            min_new=int(app.config["PANEL_RELEASE_MIN_NEW_RESPONSES"]),
+            reason="browser tests",
         )
         db.session.commit()
         info = {

@@ -18,8 +18,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from challenge_cards.models import AnswerKind, CardStatus, ChallengeCard, Service
+from panel.api import services as api_services
 from participation.accounts.models import Role
-from participation.api import services as api_services
 from participation.audit import AuditAction, AuditEvent
 from participation.db import utcnow
 from participation.jobs import BackgroundJob, JobStatus

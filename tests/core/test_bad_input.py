@@ -324,7 +324,7 @@ def world(app, db_tx, council, group, survey_round, make_user, cheap_passwords) 
     )
     assert worked is not None
     record_action(db_tx, worked, "Rang the carer", staff)
-    from participation.api.services import create_token
+    from panel.api.services import create_token
 
     api_token, _text = create_token(db_tx, council, "Reporting", by=staff)
     text_position = question.position
@@ -632,7 +632,7 @@ def world(app, db_tx, council, group, survey_round, make_user, cheap_passwords) 
         "challenge_cards.toggle_service": Form("staff", f"/staff/services/{service.id}/active", {}),
         "api_tokens.create_token": Form("staff", "/staff/api-tokens", {"name": (TEXT, "Power BI")}),
         "api_tokens.revoke_token": Form("staff", f"/staff/api-tokens/{api_token.id}/revoke", {}),
-        "recommendations.answer_tags": Form(
+        "evidence_review.answer_tags": Form(
             "staff",
             f"/staff/evidence/answers/{written.id}/tags",
             {
