@@ -24,11 +24,12 @@ def main(locale: str, drafts_file: str) -> None:
         catalogue = read_po(fh, locale=locale)
     filled = 0
     for message in catalogue:
-        if not message.id or message.string:
+        if not message.id or (message.string and not message.fuzzy):
             continue
         draft = drafts.get(message.id if isinstance(message.id, str) else message.id[0])
         if draft:
             message.string = draft
+            message.flags.discard("fuzzy")  # a guess from a similar old entry: replaced
             if MARK not in message.user_comments:
                 message.user_comments.append(MARK)
             filled += 1
