@@ -86,9 +86,9 @@ def _populate_with_a_second_app(url: str) -> None:
             "DEMO": True,
         }
     )
+    from panel.demo import load_demo_data
+    from panel.generate import generate
     from participation.councils.models import Group
-    from participation.dashboards.generate import generate
-    from participation.demo import load_demo_data
     from surveys.models import SurveyRound
 
     with app.app_context():
