@@ -24,7 +24,7 @@ from challenge_cards.models import (
     ChildFeedback,
     Service,
 )
-from challenge_cards.queries import card_for_submission, is_held
+from challenge_cards.queries import card_for_submission, carried_on_by, is_held
 from challenge_cards.redaction import DetailKind, remaining_hard_details
 from participation import audit
 from participation.accounts.models import Role, StaffUser
@@ -678,7 +678,11 @@ def give_feedback(
     """The child who raised the card says whether the answer fixed it."""
     if card.participant_id != participant.id:
         raise CardError("This is not your card.")
-    if card.status not in (CardStatus.RESPONDED, CardStatus.CLOSED):
+    # A card joined with another is answered through it: its child says too.
+    answered = card
+    if card.status is CardStatus.MERGED:
+        answered = carried_on_by(session, card) or card
+    if answered.status not in (CardStatus.RESPONDED, CardStatus.CLOSED):
         raise CardError("You can tell us once they have answered.")
     card.child_feedback = feedback
     card.child_feedback_at = utcnow()

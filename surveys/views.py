@@ -458,7 +458,10 @@ def _following(survey_round: SurveyRound, answers: dict[str, Answer], found: Any
     return shown[index + 1] if index + 1 < len(shown) else None
 
 
+# Checks its own token: a child who taps "Yes" on a page left open too long is asked to
+# tap again on the same page, never shown an error page that drops the request.
 @bp.route("/survey/<int:round_id>/q/<int:position>/help", methods=["GET", "POST"])
+@csrf.exempt
 @child_required
 def help_step(round_id: int, position: int) -> Any:
     """After a risk answer: "Would you like someone to talk to you?", Childline and 999.
@@ -476,7 +479,8 @@ def help_step(round_id: int, position: int) -> Any:
     next_url = _question_url(survey_round, _following(survey_round, answers, found))
     if saved is None or risk is None:
         return redirect(next_url)  # changed since: nothing to offer here
-    if request.method == "POST":
+    stale = request.method == "POST" and _token_refused()
+    if request.method == "POST" and not stale:
         if request.form.get("want") != "yes":
             return redirect(next_url)  # Not now
         services.ask_for_help(db.session, response, found, _child())
@@ -496,7 +500,8 @@ def help_step(round_id: int, position: int) -> Any:
         alert=alert,
         read_within=format_timedelta(URGENT_RESPONSE, threshold=1, add_direction=False),
         next_url=next_url,
-    )
+        stale=stale,
+    ), (400 if stale else 200)
 
 
 ACTION_LABELS = {

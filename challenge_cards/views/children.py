@@ -187,7 +187,9 @@ def child_reply(card_id: int) -> Any:
     ), 422
 
 
+# Checks its own token: a page left open too long keeps the child's choice.
 @bp.post("/cards/mine/<int:card_id>/feedback")
+@csrf.exempt
 @child_required
 def feedback(card_id: int) -> Any:
     """Did the answer fix it?"""
@@ -196,9 +198,20 @@ def feedback(card_id: int) -> Any:
     card = queries.card_for_child(db.session, card_id, participant) or abort(404)
     form = FeedbackForm()
     if not form.validate_on_submit():
+        status = 422
+        if form.errors.pop("csrf_token", None) is not None:
+            form.csrf_token.errors = []
+            form.feedback.errors = [
+                _("This page was open a long time. Your choice is still here: tap Tell them again.")
+            ]
+            status = 400
         return render_template(
-            "challenge_cards/my_card.html", card=card, reply_form=None, feedback_form=form
-        ), 422
+            "challenge_cards/my_card.html",
+            card=card,
+            reply_form=None,
+            feedback_form=form,
+            joined=queries.carried_on_by(db.session, card),
+        ), status
     try:
         services.give_feedback(db.session, card, participant, ChildFeedback(form.feedback.data))
         db.session.commit()

@@ -18,6 +18,7 @@ from participation.councils import services
 from participation.councils.forms import GroupForm, GroupWorkerForm, JoinForm
 from participation.councils.models import AgeBand, GroupKind, JoinCode
 from participation.db import db
+from participation.extensions import csrf
 from participation.forms import choices
 from participation.links import public_url
 from participation.security import join_code_limit
@@ -40,7 +41,9 @@ def _set_child_cookie(response: Response, token: str) -> None:
     )
 
 
+# Checks its own token: a page left open too long keeps the code the child typed.
 @bp.route("/join", methods=["GET", "POST"])
+@csrf.exempt
 @public
 # One budget per address for every route that checks a join code; only misses count.
 @join_code_limit
@@ -48,9 +51,15 @@ def join() -> Any:
     """A child joins their group with the code their worker gave them."""
     form = JoinForm(code=request.args.get("code", ""))
     if not form.validate_on_submit():
-        return render_template("councils/join.html", form=form), (
-            422 if request.method == "POST" else 200
-        )
+        status = 422 if request.method == "POST" else 200
+        if form.errors.pop("csrf_token", None) is not None:
+            form.csrf_token.errors = []
+            form.code.errors = [
+                *form.code.errors,
+                _("This page was open a long time. Your code is still here: tap Join again."),
+            ]
+            status = 400
+        return render_template("councils/join.html", form=form), status
     join_code = services.find_join_code(db.session, form.code.data or "")
     if join_code is None or not join_code.group.active:
         form.code.errors = [

@@ -96,3 +96,54 @@ def test_a_card_form_left_open_too_long_keeps_the_words(app, child, council, db_
     again = child.post("/cards/new", data={**words, "csrf_token": fresh})
     assert again.status_code == 400 and "Wifi where we live" in again.get_data(as_text=True)
     assert len(db_tx.scalars(select(ChallengeCard)).all()) == 1  # one key, one card
+
+
+def test_the_child_of_a_merged_card_says_whether_the_answer_fixed_it(
+    app, child, post, post_as, worker, responder, group, council, db_tx
+):
+    service = _service(db_tx, council)
+    other_phone = app.test_client()
+    post_form(other_phone, "/join", {"code": group.current_join_code.display})
+    post_form(
+        other_phone, "/cards/new", {"what_change": "Free buses", "why_matters": "", "service": ""}
+    )
+    carried = _card(db_tx)
+    _raise(post, service, text="Buses should be free")
+    mine = _card(db_tx)
+    _do(post_as, worker[0], mine, "merge", {"into": f"#{carried.id}"})
+    _answered(post_as, worker, responder, _card(db_tx, carried.id), service)
+    page = child.get(f"/cards/mine/{mine.id}").get_data(as_text=True)
+    assert "Did this fix it?" in page
+    done = post(
+        f"/cards/mine/{mine.id}/feedback", {"feedback": "fixed"}, page=f"/cards/mine/{mine.id}"
+    )
+    assert done.status_code == 302
+    assert _card(db_tx, mine.id).child_feedback is not None
+    assert "Thank you for telling us" in child.get(f"/cards/mine/{mine.id}").get_data(as_text=True)
+
+
+def test_did_this_fix_it_left_open_too_long_keeps_the_choice(
+    child, post, post_as, worker, responder, council, db_tx
+):
+    service = _service(db_tx, council)
+    _raise(post, service)
+    card = _card(db_tx)
+    _answered(post_as, worker, responder, card, service)
+    for token in ("expired-or-from-a-lost-session", None):
+        data = (
+            {"feedback": "partly"} if token is None else {"feedback": "partly", "csrf_token": token}
+        )
+        stale = child.post(f"/cards/mine/{card.id}/feedback", data=data)
+        assert stale.status_code == 400
+        html = stale.get_data(as_text=True)
+        assert "open a long time" in html
+        chosen = [
+            r for r in re.findall(r'<input[^>]*name="feedback"[^>]*>', html) if "checked" in r
+        ]
+        assert len(chosen) == 1 and 'value="partly"' in chosen[0]
+        assert 'name="csrf_token"' in html
+        assert _card(db_tx, card.id).child_feedback is None
+    again = post(
+        f"/cards/mine/{card.id}/feedback", {"feedback": "partly"}, page=f"/cards/mine/{card.id}"
+    )
+    assert again.status_code == 302 and _card(db_tx, card.id).child_feedback is not None

@@ -165,3 +165,14 @@ def test_a_room_of_children_on_one_address_can_all_join(client, post, group, rat
             "/join", data={"code": group.current_join_code.display, "csrf_token": token}
         )
         assert response.status_code == 302
+
+
+def test_a_join_page_left_open_too_long_keeps_the_code(client, group, db_tx):
+    code = group.current_join_code.display
+    for token in ("expired-or-from-a-lost-session", None):
+        data = {"code": code} if token is None else {"code": code, "csrf_token": token}
+        stale = client.post("/join", data=data)
+        assert stale.status_code == 400
+        html = stale.get_data(as_text=True)
+        assert "open a long time" in html and code in html
+        assert client.get_cookie("cv_child") is None

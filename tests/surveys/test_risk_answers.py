@@ -397,6 +397,24 @@ def test_a_yes_without_the_page_token_is_refused(client, little, post, db_tx):
     assert _alerts(db_tx) == []
 
 
+def test_a_yes_on_a_help_step_left_open_too_long_asks_again_on_the_same_page(
+    client, little, post, db_tx
+):
+    _answer(post, little, "feel_safe", "no")
+    stale = client.post(
+        _q(little, "feel_safe") + "/help", data={"want": "yes", "csrf_token": "expired"}
+    )
+    assert stale.status_code == 400
+    html = stale.get_data(as_text=True)
+    assert "open a long time" in html and 'value="yes"' in html and 'name="csrf_token"' in html
+    assert _alerts(db_tx) == [] or all("wants_to_talk" not in a.reasons for a in _alerts(db_tx))
+    again = post(
+        _q(little, "feel_safe") + "/help", {"want": "yes"}, page=_q(little, "feel_safe") + "/help"
+    )
+    assert again.status_code == 302
+    assert any("wants_to_talk" in a.reasons for a in _alerts(db_tx))
+
+
 def test_another_child_cannot_open_or_answer_this_help_step(
     app, client, post, post_as, little, db_tx
 ):
