@@ -30,6 +30,7 @@ class ShownAnswer:
     answer: str
     emoji: str | None = None
     answer_id: int | None = None  # the page folds an answer that raised an alert
+    applies: bool = True  # False: an earlier answer changed, so this one is not counted
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,11 @@ def _shown(response: Response) -> ShownResponse:
         title=question_set.local(question_set.title, lang),
         sent=response.submitted_at is not None,
         answers=[
-            replace(_shown_answer(question_set, q, given[q.key], lang), answer_id=given[q.key].id)
+            replace(
+                _shown_answer(question_set, q, given[q.key], lang),
+                answer_id=given[q.key].id,
+                applies=given[q.key].applies,
+            )
             for q in question_set.questions  # in position order
             if q.key in given
         ],

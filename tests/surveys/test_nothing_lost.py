@@ -56,6 +56,9 @@ def test_follow_up_answers_are_withdrawn_when_their_gate_closes_and_come_back(
     assert stored["interpreter"].choice == "yes" and stored["interpreter"].applies is False
     assert _tally(db_tx, "interpreter") == (0, 0)
     assert "interpreter" not in child.get(f"/survey/{survey_round.id}/q/2").get_data(as_text=True)
+    # The child's own copy says so, instead of listing it as if it counted.
+    mine = child.get("/me/answers").get_data(as_text=True)
+    assert mine.count("Not counted: you changed an earlier answer") == 1
     # And back to yes: it counts again, once.
     post(f"{_q(survey_round, 2)}/change", {"action": "next", "choice": "yes", "confirm": "yes"},
          page="/me")  # fmt: skip
