@@ -91,6 +91,16 @@ def test_the_panel_sees_the_overview_with_a_chart_and_its_table(client, login_as
     assert "Bar chart of the share of favourable answers" in page
 
 
+def test_every_link_on_the_overview_opens_its_page(client, login_as, answered):
+    login_as(Role.PANEL_MEMBER)
+    page = client.get("/panel").get_data(as_text=True)
+    links = set(re.findall(r'href="(/panel/[^"#]*)"', page))
+    assert any(link.startswith("/panel/indicators/") for link in links)
+    for link in links:
+        response = client.get(link.replace("&amp;", "&"))
+        assert response.status_code == 200, link
+
+
 def test_filters_are_in_the_address_and_a_small_group_is_hidden(client, login_as, answered, db_tx):
     login_as(Role.PANEL_MEMBER)
     tiny = next(rg.group for rg in answered.round_groups if rg.group.name == "Tiny group")
