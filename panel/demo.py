@@ -197,7 +197,9 @@ def load_demo_data(session: Session) -> DemoResult:
     if council is None:
         council = councils.create_council(session, name, slug)
         for group_name, band, kind in DEMO_GROUPS:
-            councils.create_group(session, council, name=group_name, age_band=band, kind=kind)
+            councils.create_group(
+                session, council, name=group_name, age_band=band, kind=kind, recorded_size=30
+            )
         for email, display, roles in DEMO_STAFF:
             accounts.create_user(
                 session,

@@ -54,6 +54,7 @@ def generate(session: Session, council: Council, answers: int, seed: int = 7) ->
                     name=f"Generated {band.value} #{len(existing) + 1} {secrets.token_hex(2)}",
                     age_band=band,
                     kind=GroupKind.CHILDREN_IN_CARE,
+                    recorded_size=60,
                 )
             )
         groups[band] = existing

@@ -133,6 +133,7 @@ def group(db_tx: Session, council: Council) -> Group:
         name="Voices 8 to 11",
         age_band=AgeBand.AGES_8_11,
         kind=GroupKind.CHILDREN_IN_CARE,
+        recorded_size=1000,
     )
 
 

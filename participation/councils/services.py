@@ -63,15 +63,23 @@ def create_group(
     age_band: AgeBand,
     kind: GroupKind,
     by: StaffUser | None = None,
+    recorded_size: int | None = None,
 ) -> Group:
-    """A new group with its first join code."""
+    """A new group with its first join code (and, if known, how many children it has: joins
+    beyond that, or every join while no size is recorded, wait for the worker to confirm)."""
     name = name.strip()
     exists = session.scalar(
         select(Group.id).where(Group.council_id == council.id, Group.name == name)
     )
     if exists:
         raise GroupError("This council already has a group with that name.")
-    group = Group(council_id=council.id, name=name, age_band=age_band, kind=kind)
+    group = Group(
+        council_id=council.id,
+        name=name,
+        age_band=age_band,
+        kind=kind,
+        recorded_size=recorded_size,
+    )
     session.add(group)
     session.flush()
     issue_join_code(session, group)
@@ -170,7 +178,10 @@ def add_membership(session: Session, participant: Participant, group: Group) -> 
         council_id=group.council_id,
         participant_id=participant.id,
         group_id=group.id,
-        beyond_size=size is not None and (members or 0) + 1 > size,
+        # No size recorded: nothing is counted on trust, since anyone with the code could
+        # otherwise join as many made-up children as they like and set the figures
+        # against them. The worker confirms the joins they know (or records a size).
+        beyond_size=size is None or (members or 0) + 1 > size,
     )
     try:
         with session.begin_nested():

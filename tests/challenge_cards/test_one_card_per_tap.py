@@ -311,6 +311,7 @@ def test_two_requests_at_once_make_one_card_one_alert_one_email(app):
             name="Race group",
             age_band=AgeBand.AGES_11_17,
             kind=GroupKind.CHILDREN_IN_CARE,
+            recorded_size=1000,
         )
         lead = StaffUser(
             council_id=council.id,

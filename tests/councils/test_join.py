@@ -145,7 +145,12 @@ def test_a_group_name_is_unique_within_a_council(post, login_as, group):
 
 def test_staff_see_only_their_own_councils_groups(client, login_as, group, other_council, db_tx):
     services.create_group(
-        db_tx, other_council, name="Elsewhere", age_band=group.age_band, kind=group.kind
+        db_tx,
+        other_council,
+        name="Elsewhere",
+        age_band=group.age_band,
+        kind=group.kind,
+        recorded_size=1000,
     )
     login_as(Role.PARTICIPATION_WORKER)
     page = client.get("/staff/groups").get_data(as_text=True)

@@ -21,7 +21,14 @@ from surveys.models import Response, ResponseStatus
 
 
 def _second_group(db_tx, council, name="Second voices", band=AgeBand.AGES_8_11):
-    return create_group(db_tx, council, name=name, age_band=band, kind=GroupKind.CHILDREN_IN_CARE)
+    return create_group(
+        db_tx,
+        council,
+        name=name,
+        age_band=band,
+        kind=GroupKind.CHILDREN_IN_CARE,
+        recorded_size=1000,
+    )
 
 
 def test_joining_a_second_group_keeps_the_child_and_their_half_done_survey(
@@ -121,3 +128,26 @@ def test_joins_beyond_the_recorded_size_wait_for_the_worker(
         )
         == 0
     )
+
+
+def test_with_no_recorded_size_no_join_is_counted_on_trust(
+    app, client, post, login_as, group, db_tx
+):
+    # The attack an outside tester made: twenty made-up children joined with the group's
+    # code and sent fixed answers, so the shown percentage gave away one real child's.
+    from tests.conftest import post_form
+
+    group.recorded_size = None
+    db_tx.flush()
+    for _ in range(3):
+        phone = app.test_client()
+        assert (
+            post_form(phone, "/join", {"code": group.current_join_code.display}).status_code == 302
+        )
+    waiting = db_tx.scalar(
+        select(func.count(Participant.id)).where(awaiting_confirmation(Participant.id, group.id))
+    )
+    assert waiting == 3
+    login_as(Role.PARTICIPATION_WORKER)
+    page = client.get(f"/staff/groups/{group.id}").get_data(as_text=True)
+    assert "3 joins to confirm" in page and "No group size is recorded" in page

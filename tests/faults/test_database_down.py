@@ -122,8 +122,7 @@ def make_survey(url: str) -> tuple[str, int]:
             council = councils.create_council(session, "Outage Council", "outage")
             group = councils.create_group(
                 session, council, name="Voices", age_band=AgeBand.AGES_8_11,
-                kind=GroupKind.CHILDREN_IN_CARE,
-            )  # fmt: skip
+                kind=GroupKind.CHILDREN_IN_CARE, recorded_size=1000)  # fmt: skip
             data = read_question_set(ROOT / "tests" / "data" / "question_set_test.yaml")
             question_set, _new = load_question_set(session, data)
             survey_round = open_round(

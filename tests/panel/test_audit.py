@@ -126,7 +126,12 @@ def history(db_tx, council, make_user, question_set):
     sets = {s.age_band: s for s in latest_versions(db_tx)}
     groups = [
         create_group(
-            db_tx, council, name=name, age_band=AgeBand.AGES_11_17, kind=GroupKind.CHILDREN_IN_CARE
+            db_tx,
+            council,
+            name=name,
+            age_band=AgeBand.AGES_11_17,
+            kind=GroupKind.CHILDREN_IN_CARE,
+            recorded_size=1000,
         )
         for name in CAME_ALONE
     ]
@@ -152,7 +157,12 @@ def history(db_tx, council, make_user, question_set):
     for rg in db_tx.scalars(select(RoundGroup).where(RoundGroup.round_id == spring.id)):
         rg.expected_size = sizes[rg.group_id]
     younger = create_group(
-        db_tx, council, name="Juniors", age_band=AgeBand.AGES_8_11, kind=GroupKind.CHILDREN_IN_CARE
+        db_tx,
+        council,
+        name="Juniors",
+        age_band=AgeBand.AGES_8_11,
+        kind=GroupKind.CHILDREN_IN_CARE,
+        recorded_size=1000,
     )
     junior_round = open_round(
         db_tx,

@@ -81,6 +81,7 @@ def test_care_leavers_also_get_adult_helplines(client, post, db_tx, council):
         name="Care leavers forum",
         age_band=AgeBand.CARE_LEAVERS_16_25,
         kind=GroupKind.CARE_LEAVERS,
+        recorded_size=1000,
     )
     _join(client, post, leavers)
     page = client.get("/help").get_data(as_text=True)

@@ -54,6 +54,7 @@ def committed_world(app: Any) -> Iterator[World]:
             name="Racers",
             age_band=AgeBand.AGES_11_17,
             kind=GroupKind.CHILDREN_IN_CARE,
+            recorded_size=1000,
         )
         lead = StaffUser(
             council_id=council.id,

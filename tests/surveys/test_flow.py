@@ -206,7 +206,12 @@ def test_a_child_of_another_group_cannot_open_the_round(client, post, survey_rou
     from participation.councils.services import create_group
 
     other = create_group(
-        db_tx, council, name="Seniors", age_band=AgeBand.AGES_11_17, kind=GroupKind.CHILDREN_IN_CARE
+        db_tx,
+        council,
+        name="Seniors",
+        age_band=AgeBand.AGES_11_17,
+        kind=GroupKind.CHILDREN_IN_CARE,
+        recorded_size=1000,
     )
     post("/join", {"code": other.current_join_code.display})
     assert client.get(f"/survey/{survey_round.id}").status_code == 404

@@ -141,7 +141,14 @@ def test_changing_a_risk_mark_makes_a_new_version(db_tx):
 
 def _round_of(db_tx, council, path: Path, band: AgeBand, name: str) -> Any:
     question_set, _new = load_question_set(db_tx, read_question_set(path))
-    group = create_group(db_tx, council, name=name, age_band=band, kind=GroupKind.CHILDREN_IN_CARE)
+    group = create_group(
+        db_tx,
+        council,
+        name=name,
+        age_band=band,
+        kind=GroupKind.CHILDREN_IN_CARE,
+        recorded_size=1000,
+    )
     return open_round(
         db_tx, council, name="Annual", question_set=question_set, groups=[group],
         opens_at=utcnow() - timedelta(days=1), closes_at=utcnow() + timedelta(days=10),

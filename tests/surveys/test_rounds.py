@@ -162,8 +162,7 @@ def test_a_set_for_another_age_band_is_refused_unless_meant_and_recorded(
 
     little = create_group(
         db_tx, council, name="Little voices", age_band=AgeBand.AGES_4_7,
-        kind=GroupKind.CHILDREN_IN_CARE,
-    )  # fmt: skip
+        kind=GroupKind.CHILDREN_IN_CARE, recorded_size=1000)  # fmt: skip
     login_as(Role.PARTICIPATION_WORKER)
     refused = _new_round(post, question_set, little)  # the test set is for ages 8 to 11
     assert refused.status_code == 422

@@ -92,8 +92,7 @@ def every_set(request, db_tx, council):
     question_set, _new = load_question_set(db_tx, data)
     group = create_group(
         db_tx, council, name=f"Walkers {request.param}", age_band=AgeBand(data["age_band"]),
-        kind=GroupKind.CHILDREN_IN_CARE,
-    )  # fmt: skip
+        kind=GroupKind.CHILDREN_IN_CARE, recorded_size=1000)  # fmt: skip
     survey_round = services.open_round(
         db_tx, council, name="Walk", question_set=question_set, groups=[group],
         opens_at=utcnow() - timedelta(days=1), closes_at=utcnow() + timedelta(days=10),

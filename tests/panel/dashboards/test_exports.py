@@ -32,6 +32,7 @@ def answered(db_tx, council, group, survey_round, publish):
         name='=HYPERLINK("http://x")',
         age_band=AgeBand.AGES_8_11,
         kind=GroupKind.CHILDREN_IN_CARE,
+        recorded_size=1000,
     )
     survey_round.round_groups.append(
         type(survey_round.round_groups[0])(council_id=council.id, group_id=tiny.id, expected_size=6)

@@ -49,6 +49,7 @@ def answered(db_tx, council, group, survey_round, publish):
         name="Tiny group",
         age_band=AgeBand.AGES_8_11,
         kind=GroupKind.CHILDREN_IN_CARE,
+        recorded_size=1000,
     )
     survey_round.round_groups.append(
         type(survey_round.round_groups[0])(
