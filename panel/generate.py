@@ -60,12 +60,13 @@ def generate(session: Session, council: Council, answers: int, seed: int = 7) ->
         groups[band] = existing
     result = Generated()
     rounds = []
+    run = secrets.token_hex(2)  # a second run makes rounds of its own, not same-named twins
     for year in YEARS:
         for band, question_set in sets.items():
             survey_round = open_round(
                 session,
                 council,
-                name=f"Generated survey {year} ({band.value})",
+                name=f"Generated survey {year} ({band.value}) {run}",
                 question_set=question_set,
                 groups=groups[band],
                 opens_at=datetime(year, 9, 1, tzinfo=UTC),
@@ -84,10 +85,17 @@ def generate(session: Session, council: Council, answers: int, seed: int = 7) ->
         band: sum(1 for q in s.questions if q.kind is QuestionKind.CHOICE)
         for band, s in sets.items()
     }
+    # Every round gets its share, in turn: several rounds a year and several groups, as the
+    # dashboards and the auditor need (not one random round per batch).
+    share = max(1, answers // (len(rounds) * max(per_response.values())))
+    turn = 0
     while result.answers < answers:
-        year, band, survey_round = rng.choice(rounds)
+        year, band, survey_round = rounds[turn % len(rounds)]
+        turn += 1
         count = min(
-            BATCH // per_response[band] + 1, (answers - result.answers) // per_response[band] + 1
+            BATCH // per_response[band] + 1,
+            (answers - result.answers) // per_response[band] + 1,
+            share + 1,
         )
         chosen_groups = [rng.choice(groups[band]) for _ in range(count)]
         participant_ids = session.scalars(
@@ -119,9 +127,13 @@ def generate(session: Session, council: Council, answers: int, seed: int = 7) ->
         ).all()
         rows = []
         for response_id in response_ids:
+            chosen: dict[str, str | None] = {}
             for question in survey_round.question_set.questions:
                 if question.kind is not QuestionKind.CHOICE:
                     continue
+                gate = question.show_if
+                if gate and chosen.get(gate["question"]) not in gate["in"]:
+                    continue  # not asked: an earlier answer closed its gate, as on the phone
                 roll = rng.random()
                 row = {
                     "council_id": council.id,
@@ -151,6 +163,7 @@ def generate(session: Session, council: Council, answers: int, seed: int = 7) ->
                     else:
                         row["choice"] = rng.choice(other_values or values)
                         row["favourable"] = False if question.favourable else None
+                chosen[question.key] = row["choice"]
                 rows.append(row)
         session.execute(insert(Answer), rows)
         result.responses += len(response_ids)
