@@ -11,6 +11,7 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -163,7 +164,7 @@ def generate(session: Session, council: Council, answers: int, seed: int = 7) ->
                     else:
                         row["choice"] = rng.choice(other_values or values)
                         row["favourable"] = False if question.favourable else None
-                chosen[question.key] = row["choice"]
+                chosen[question.key] = cast("str | None", row["choice"])
                 rows.append(row)
         session.execute(insert(Answer), rows)
         result.responses += len(response_ids)
