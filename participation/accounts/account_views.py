@@ -124,28 +124,40 @@ def _link_gone() -> tuple[str, int]:
     return render_template("accounts/link_gone.html"), 410
 
 
+def _password_from_link(
+    token: str, purpose: LinkPurpose, *, how: str
+) -> tuple[Any, AccountLink | None]:
+    """What a reset and an invitation share: a live link, a new password that is hard to
+    guess, the link claimed once (a double tap loses), the password set. Returns the page to
+    answer with and no link, or no page and the claimed link."""
+    link = lifecycle.live_link(db.session, token, purpose)
+    if link is None:
+        return _link_gone(), None
+    form = NewPasswordForm()
+    form.user_inputs = _personal_words(link.user)
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return (render_template("accounts/new_password.html", form=form, link=link), status), None
+    if not lifecycle.use_link(db.session, link):
+        db.session.rollback()
+        return _link_gone(), None
+    services.set_password(db.session, link.user, form.new_password.data or "", how=how, by=None)
+    return None, link
+
+
 @bp.route("/sign-in/reset/<token>", methods=["GET", "POST"])
 @public
 @limiter.limit(_sign_in_limit, methods=["POST"])
 def reset_password(token: str) -> Any:
     """Choose a new password from an emailed reset link (once, within 30 minutes)."""
-    link = lifecycle.live_link(db.session, token, LinkPurpose.PASSWORD_RESET)
+    answer, link = _password_from_link(token, LinkPurpose.PASSWORD_RESET, how="reset")
     if link is None:
-        return _link_gone()
-    form = NewPasswordForm()
-    form.user_inputs = _personal_words(link.user)
-    if not form.validate_on_submit():
-        status = 422 if request.method == "POST" else 200
-        return render_template("accounts/new_password.html", form=form, link=link), status
-    if not lifecycle.use_link(db.session, link):
-        db.session.rollback()
-        return _link_gone()
+        return answer
     user = link.user
-    services.set_password(db.session, user, form.new_password.data or "", how="reset", by=None)
     if (
         current_app.config["REQUIRE_SECOND_FACTOR"]
         and user.needs_second_factor
-        and not (user.totp_secret)
+        and not user.totp_secret
     ):
         # Someone invited who chose a password but never set up the code app (a closed
         # tab): the reset link proved the email as the invitation did, so set-up goes on
@@ -178,19 +190,10 @@ def _start_enrolment(link: AccountLink) -> Response:
 @limiter.limit(_sign_in_limit, methods=["POST"])
 def welcome(token: str) -> Any:
     """An invitation: the new person chooses their password, then sets up their code app."""
-    link = lifecycle.live_link(db.session, token, LinkPurpose.INVITE)
+    answer, link = _password_from_link(token, LinkPurpose.INVITE, how="invited")
     if link is None:
-        return _link_gone()
-    form = NewPasswordForm()
-    form.user_inputs = _personal_words(link.user)
-    if not form.validate_on_submit():
-        status = 422 if request.method == "POST" else 200
-        return render_template("accounts/new_password.html", form=form, link=link), status
-    if not lifecycle.use_link(db.session, link):
-        db.session.rollback()
-        return _link_gone()
+        return answer
     user = link.user
-    services.set_password(db.session, user, form.new_password.data or "", how="invited", by=None)
     if current_app.config["REQUIRE_SECOND_FACTOR"] and user.needs_second_factor:
         return _start_enrolment(link)
     return complete_sign_in(user, None)
