@@ -12,7 +12,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf.csrf import validate_csrf
+from flask_wtf.csrf import CSRFError, validate_csrf
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from wtforms.validators import ValidationError
@@ -477,9 +477,11 @@ def help_step(round_id: int, position: int) -> Any:
     saved = answers.get(found.key)
     risk = risk_of(found, saved.choice) if saved is not None else None
     next_url = _question_url(survey_round, _following(survey_round, answers, found))
-    if saved is None or risk is None:
-        return redirect(next_url)  # changed since: nothing to offer here
     stale = request.method == "POST" and _token_refused()
+    if saved is None or risk is None:
+        if stale:  # nothing to keep: refused as every form with a bad token is
+            raise CSRFError("The CSRF token is missing, expired or not this session's.")
+        return redirect(next_url)  # changed since: nothing to offer here
     if request.method == "POST" and not stale:
         if request.form.get("want") != "yes":
             return redirect(next_url)  # Not now

@@ -987,6 +987,8 @@ KEEPS_THE_WORDS = {
     "surveys.answer": "This page was open a long time",
     "surveys.change": "This page was open a long time",
     "challenge_cards.new_card": "This page was open a long time",
+    "challenge_cards.feedback": "This page was open a long time",
+    "councils.join": "This page was open a long time",
 }
 
 

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from participation import links
 from participation.accounts.models import Role, StaffRole, StaffUser
 from participation.councils.models import Council
 from participation.db import db, utcnow
@@ -68,6 +69,9 @@ def _reminders(session: Session) -> list[OutboxEmail]:
 @pytest.fixture()
 def fallback(app, monkeypatch):
     monkeypatch.setitem(app.config, "SAFEGUARDING_FALLBACK_EMAIL", FALLBACK)
+    # Services called directly, outside a request, read the process's app: make that this
+    # test's app, not whichever app another test module created last.
+    monkeypatch.setattr(links, "_process_app", app)
     return FALLBACK
 
 
