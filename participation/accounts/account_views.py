@@ -154,6 +154,10 @@ def reset_password(token: str) -> Any:
     if link is None:
         return answer
     user = link.user
+    # The person proved they read their email: failures counted against the account no
+    # longer hold them back, and this browser becomes one they sign in from.
+    throttle.clear_for_user(db.session, user.id, user.email)
+    _tell_owner_password_changed(user, "reset")
     if (
         current_app.config["REQUIRE_SECOND_FACTOR"]
         and user.needs_second_factor
@@ -162,13 +166,7 @@ def reset_password(token: str) -> Any:
         # Someone invited who chose a password but never set up the code app (a closed
         # tab): the reset link proved the email as the invitation did, so set-up goes on
         # here instead of waiting for an administrator.
-        throttle.clear_for_user(db.session, user.id, user.email)
-        _tell_owner_password_changed(user, "reset")
         return remember_device(_start_enrolment(link), user.id)
-    # The person proved they read their email: failures counted against the account no
-    # longer hold them back, and this browser becomes one they sign in from.
-    throttle.clear_for_user(db.session, user.id, user.email)
-    _tell_owner_password_changed(user, "reset")
     db.session.commit()
     session.clear()
     flash(_("Password changed. Sign in with your new password."), "success")
